@@ -1,0 +1,31 @@
+"""Deployment settings, read from the environment (and a `.env` file) by pydantic-settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    #: SQLAlchemy URL; default is the embedded SQLite file built from the bundled data.
+    database_url: str = f"sqlite:///{DATA_DIR / 'app.db'}"
+    #: Local authority shown by default (Ofsted "Local authority" name); empty = first alphabetically.
+    default_la: str = ""
+    #: Pupil-derived counts at or below this are suppressed in member-facing and exported outputs.
+    suppression_threshold: int = 5
+    #: Members may see named-school risk scores only if this is switched on.
+    members_see_school_risk: bool = False
+    #: Idle minutes after which a dashboard session must log in again.
+    session_timeout_minutes: int = 60
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

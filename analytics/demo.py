@@ -1,0 +1,30 @@
+"""Build the embedded database from the bundled real data (idempotent: files already imported are skipped)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Engine, select
+
+from analytics.ingest.common import sha256_of
+from analytics.ingest.registry import IMPORTERS
+from analytics.store import migrate
+from analytics.store.models import ImportLog
+
+
+def init_demo(engine: Engine, progress: Callable[[str], None] = print) -> int:
+    """Import every bundled file not yet imported; returns how many files were imported."""
+    migrate(engine)
+    with engine.connect() as connection:
+        done = set(connection.execute(select(ImportLog.sha256)).scalars())  # type: ignore[call-overload]
+    files = [(imp, bundled) for imp in IMPORTERS.values() for bundled in imp.bundled]
+    imported = 0
+    for number, (importer, bundled) in enumerate(files, start=1):
+        label = f"[{number}/{len(files)}] {importer.kind}: {bundled.path.name}"
+        if sha256_of(bundled.path) in done:
+            progress(f"{label} already imported")
+            continue
+        result = importer.load(engine, bundled.path, **bundled.options)
+        imported += 1
+        progress(f"{label} {result.rows_read:,} rows read, {result.rows_inserted:,} rows added")
+    return imported

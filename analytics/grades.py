@@ -1,0 +1,119 @@
+"""Inspection frameworks and the headline-grade rules of DESIGN.md section 2.
+
+Pure functions over plain values and DataFrames; no store access.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+GRADE_LABELS = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}
+SATISFACTORY_UNTIL = date(2012, 8, 31)
+NO_OVERALL_FROM = date(2024, 9, 2)
+REPORT_CARDS_FROM = date(2025, 11, 10)
+REPORT_CARD_LEVELS = ("exceptional", "strong standard", "expected standard", "needs attention", "urgent improvement")
+REPORT_CARD_AREAS = (
+    "rc_inclusion", "rc_curriculum_and_teaching", "rc_achievement", "rc_attendance_and_behaviour",
+    "rc_personal_development", "rc_leadership_and_governance", "rc_early_years", "rc_sixth_form",
+)
+KEY_JUDGEMENTS = ("quality_of_education", "behaviour_and_attitudes", "personal_development", "leadership_and_management")
+
+# Headline sources, shown next to every grade.
+PUBLISHED = "published"
+DERIVED = "derived from key judgements"
+REPORT_CARD = "report card"
+
+
+def framework_for(start: date | None) -> str:
+    """Name of the inspection framework in force on the start date."""
+    if start is None:
+        return "unknown"
+    if start < date(2012, 9, 1):
+        return "2005-2012 (Satisfactory)"
+    if start < date(2015, 9, 1):
+        return "2012 framework"
+    if start < date(2019, 9, 1):
+        return "Common inspection framework 2015"
+    if start < NO_OVERALL_FROM:
+        return "Education inspection framework 2019"
+    if start < REPORT_CARDS_FROM:
+        return "EIF 2024/25 (no overall grade)"
+    return "Report cards 2025"
+
+
+def grade_label(grade: float | int | None, start: date | None = None) -> str:
+    """'Requires improvement' is called 'Satisfactory' before September 2012."""
+    if grade is None or pd.isna(grade):
+        return "Not inspected"
+    if int(grade) == 3 and start is not None and start <= SATISFACTORY_UNTIL:
+        return "Satisfactory"
+    return GRADE_LABELS[int(grade)]
+
+
+def derive_not_judged_grade(
+    quality_of_education: int | None,
+    behaviour_and_attitudes: int | None,
+    personal_development: int | None,
+    leadership_and_management: int | None,
+    category_of_concern: str | None,
+    safeguarding_effective: bool | None,
+) -> int | None:
+    """Headline grade for a 2024/25 inspection with no overall effectiveness (DESIGN.md section 2)."""
+    judgements = [quality_of_education, behaviour_and_attitudes, personal_development, leadership_and_management]
+    if any(j is not None and not pd.isna(j) and int(j) == 4 for j in judgements):
+        return 4
+    if category_of_concern or safeguarding_effective is False:
+        return 4
+    if all(j is None or pd.isna(j) for j in judgements):
+        return None
+    if quality_of_education == 3 or leadership_and_management == 3:
+        return 3
+    if all(j == 1 for j in judgements):
+        return 1
+    return 2
+
+
+def report_card_adverse(row: pd.Series) -> bool | None:
+    """Derived adverse flag for report cards, for continuity only (labelled wherever shown)."""
+    grades = [row.get(a) for a in REPORT_CARD_AREAS if isinstance(row.get(a), str)]
+    if not grades and row.get("rc_safeguarding_met") is None:
+        return None
+    leadership = row.get("rc_leadership_and_governance")
+    return bool(
+        leadership in ("needs attention", "urgent improvement")
+        or "urgent improvement" in grades
+        or row.get("rc_safeguarding_met") is False
+    )
+
+
+def headline_grades(inspections: pd.DataFrame) -> pd.DataFrame:
+    """Headline grade for each graded inspection row: (grade, grade_source).
+
+    Published overall effectiveness where there is one; the 2024/25 derivation where it is 'Not judged';
+    no 1-4 grade for report cards (grade_source says so and `report_card_adverse` may stand in).
+    Vectorised; `inspections` needs the overall, category, safeguarding and key-judgement columns.
+    """
+    df = inspections
+    published = pd.to_numeric(df["overall_effectiveness"], errors="coerce")
+    starts = pd.to_datetime(df["start_date"])
+    is_report_card = starts >= pd.Timestamp(REPORT_CARDS_FROM)
+    if "rc_leadership_and_governance" in df:
+        is_report_card &= published.isna()
+    needs_derivation = published.isna() & ~is_report_card & (starts >= pd.Timestamp(NO_OVERALL_FROM))
+    kj = {k: pd.to_numeric(df[k], errors="coerce") for k in KEY_JUDGEMENTS}
+    any_judged = pd.concat(kj.values(), axis=1).notna().any(axis=1)
+    any4 = pd.concat([kj[k] == 4 for k in KEY_JUDGEMENTS], axis=1).any(axis=1)
+    category = df["category_of_concern"].fillna("").astype(str).str.len() > 0
+    unsafe = df["safeguarding_effective"].astype(object).map(lambda v: v is False or v == 0)
+    ri = (kj["quality_of_education"] == 3) | (kj["leadership_and_management"] == 3)
+    all1 = pd.concat([kj[k] == 1 for k in KEY_JUDGEMENTS], axis=1).all(axis=1)
+    derived = np.select(
+        [any4 | category | unsafe, ~any_judged, ri, all1], [4, np.nan, 3, 1], default=2
+    )
+    grade = published.where(~needs_derivation, derived)
+    source = np.where(needs_derivation & grade.notna(), DERIVED, np.where(is_report_card, REPORT_CARD, PUBLISHED))
+    source = np.where(grade.isna() & ~is_report_card, None, source)
+    return pd.DataFrame({"grade": grade.astype("Float64"), "grade_source": source}, index=df.index)

@@ -1,0 +1,283 @@
+"""Importer for Ofsted's official statistics "State-funded schools inspections and outcomes as at <date>".
+
+One row per open school becomes a school row plus up to three inspection rows (latest graded, previous graded,
+latest ungraded), each under the URN the school had at the time (predecessor URNs included). Inspections are
+upserted on their Ofsted inspection number and never deleted, so monthly releases build the history up.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, select, update
+
+from analytics.grades import framework_for
+from analytics.ingest.common import (
+    ColumnParser,
+    ImportRejected,
+    ImportResult,
+    Problem,
+    read_csv_strict,
+    records,
+    upsert,
+)
+from analytics.ingest.runner import run_in_transaction
+from analytics.store.models import Inspection, School
+
+KIND = "ofsted-outcomes"
+DATE = "%d/%m/%Y"
+
+GRADE = {"1": 1, "2": 2, "3": 3, "4": 4}
+OVERALL = {**GRADE, "Not judged": None}
+KEY_JUDGEMENT = {**GRADE, "9": None}
+PROVISION = {**GRADE, "0": None, "8": None, "9": None}  # 0/8/9: no such provision or not judged
+SAFEGUARDING = {"Yes": True, "No": False, "9": None}
+CATEGORY = {"SM": "SM", "SWK": "SWK", "NTI": "NTI"}
+YES_NO = {"Yes": True, "No": False}
+
+SCHOOL_COLUMNS = {
+    "URN": "urn", "LAESTAB": "laestab", "School name": "name", "Ofsted phase": "phase",
+    "Type of education": "school_type", "School open date": "open_date", "Region": "region",
+    "Local authority": "la_name", "Parliamentary constituency": "constituency",
+    "Multi-academy trust UID": "trust_uid", "Multi-academy trust name": "trust_name", "Postcode": "postcode",
+    "Number of warning notices issued in 2024/25 academic year": "warning_notices_2024_25",
+    "The income deprivation affecting children index (IDACI) quintile": "idaci_quintile",
+    "Total number of pupils": "pupils", "Current school type used for chart C6": "type_group",
+}
+
+LATEST = {
+    "number": "Inspection number of latest graded inspection",
+    "type": "Inspection type", "grouping": "Inspection type grouping",
+    "start": "Inspection start date", "published": "Publication date",
+    "urn": "URN at time of latest graded inspection", "laestab": "LAESTAB at time of latest graded inspection",
+    "name": "School name at time of latest graded inspection",
+    "school_type": "School type at time of latest graded inspection",
+    "overall": "Overall effectiveness", "category": "Category of concern",
+    "qoe": "Quality of education", "ba": "Behaviour and attitudes", "pd": "Personal development",
+    "lm": "Effectiveness of leadership and management", "safeguarding": "Safeguarding is effective?",
+    "ey": "Early years provision (where applicable)", "sf": "Sixth form provision (where applicable)",
+}
+PREVIOUS = {
+    "number": "Previous inspection number", "start": "Previous inspection start date",
+    "published": "Previous publication date",
+    "urn": "URN at time of previous graded inspection", "laestab": "LAESTAB at time of previous graded inspection",
+    "name": "School name at time of previous graded inspection",
+    "school_type": "School type at time of previous graded inspection",
+    "overall": "Previous graded inspection overall effectiveness", "category": "Previous category of concern",
+    "qoe": "Previous quality of education", "ba": "Previous behaviour and attitudes",
+    "pd": "Previous personal development", "lm": "Previous effectiveness of leadership and management",
+    "safeguarding": "Previous safeguarding is effective?",
+    "ey": "Previous early years provision (where applicable)", "sf": "Previous sixth form provision (where applicable)",
+}
+UNGRADED = {
+    "number": "Latest ungraded inspection number since last graded inspection",
+    "start": "Date of latest ungraded inspection", "published": "Ungraded inspection publication date",
+    "urn": "URN at time of the ungraded inspection", "laestab": "LAESTAB at time of the ungraded inspection",
+    "name": "School name at time of the latest ungraded inspection",
+    "school_type": "School type at time of the latest ungraded inspection",
+    "outcome": "Ungraded inspection overall outcome",
+    "converted": "Did the latest ungraded inspection convert to a graded inspection?",
+}
+COUNTS = {
+    "Number of ungraded inspections since the last graded inspection": "ungraded_since_graded",
+    "Number of monitoring and urgent inspections since last graded inspection": "monitoring_since_graded",
+}
+REQUIRED = [*SCHOOL_COLUMNS, *LATEST.values(), *PREVIOUS.values(), *UNGRADED.values(), *COUNTS]
+
+AS_AT_IN_NAME = re.compile(r"as_at_(\d{1,2})_([A-Za-z]+)_(\d{4})")
+
+
+def parse(path: Path, as_at: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, date]:
+    """Validate the whole file; return (schools, inspections, as-at date) or raise ImportRejected."""
+    frame = read_csv_strict(path, REQUIRED)
+    parser = ColumnParser(frame)
+    parser.unique(["URN"], "URN")
+    schools = _schools(parser)
+    inspections = pd.concat(
+        [_graded(parser, LATEST), _graded(parser, PREVIOUS), _ungraded(parser)], ignore_index=True
+    )
+    parser.raise_if_problems(path)
+    inspections = inspections.dropna(subset=["inspection_number"])
+    inspections = inspections.drop_duplicates(subset=["inspection_number"], keep="first")
+    as_at = as_at or _as_at_from_name(path) or _latest_publication(inspections)
+    schools["as_at"] = as_at
+    return schools, inspections.reset_index(drop=True), as_at
+
+
+def _schools(parser: ColumnParser) -> pd.DataFrame:
+    out = pd.DataFrame(index=parser.frame.index)
+    out["urn"] = parser.integer("URN", required=True)
+    out["laestab"] = parser.integer("LAESTAB")
+    out["name"] = parser.required_text("School name")
+    for column in ("Ofsted phase", "Type of education", "Region", "Local authority", "Parliamentary constituency",
+                   "Multi-academy trust name", "Postcode", "Current school type used for chart C6"):
+        out[SCHOOL_COLUMNS[column]] = parser.text(column)
+    out["type_group"] = out["type_group"].str.replace("Academy Converter", "Academy converter")
+    out["trust_uid"] = parser.integer("Multi-academy trust UID")
+    out["open_date"] = parser.dates("School open date", DATE)
+    out["pupils"] = parser.integer("Total number of pupils", allow_suppressed=True)
+    out["idaci_quintile"] = parser.codes(
+        "The income deprivation affecting children index (IDACI) quintile", {str(q): q for q in range(1, 6)}
+    )
+    out["warning_notices_2024_25"] = parser.integer("Number of warning notices issued in 2024/25 academic year")
+    for column, name in COUNTS.items():
+        out[name] = parser.integer(column)
+    out["latest_graded_number"] = parser.text(LATEST["number"])
+    out["previous_graded_number"] = parser.text(PREVIOUS["number"])
+    out["latest_ungraded_number"] = parser.text(UNGRADED["number"])
+    out["is_open"] = True
+    return out
+
+
+def _common(parser: ColumnParser, cols: dict[str, str]) -> pd.DataFrame:
+    out = pd.DataFrame(index=parser.frame.index)
+    out["inspection_number"] = parser.text(cols["number"])
+    present = out["inspection_number"].notna()
+    out["urn"] = parser.integer(cols["urn"])
+    out["laestab"] = parser.integer(cols["laestab"])
+    out["school_name"] = parser.text(cols["name"])
+    out["school_type"] = parser.text(cols["school_type"])
+    out["start_date"] = parser.dates(cols["start"], DATE)
+    out["publication_date"] = parser.dates(cols["published"], DATE)
+    for key, reason in (("urn", "URN at the time"), ("start", "start date")):
+        missing = present & parser.blank(cols[key])
+        for row in missing[missing].index:
+            parser.problems.append(Problem(int(row), cols[key], f"the inspection has no {reason}"))
+    return out
+
+
+def _graded(parser: ColumnParser, cols: dict[str, str]) -> pd.DataFrame:
+    out = _common(parser, cols)
+    out["inspection_type"] = parser.text(cols["type"]) if "type" in cols else None
+    out["type_grouping"] = parser.text(cols["grouping"]) if "grouping" in cols else None
+    out["overall_effectiveness"] = parser.codes(cols["overall"], OVERALL)
+    out["category_of_concern"] = parser.codes(cols["category"], CATEGORY)
+    for key, name in (("qoe", "quality_of_education"), ("ba", "behaviour_and_attitudes"),
+                      ("pd", "personal_development"), ("lm", "leadership_and_management")):
+        out[name] = parser.codes(cols[key], KEY_JUDGEMENT)
+    out["safeguarding_effective"] = parser.codes(cols["safeguarding"], SAFEGUARDING)
+    out["early_years"] = parser.codes(cols["ey"], PROVISION)
+    out["sixth_form"] = parser.codes(cols["sf"], PROVISION)
+    out["is_graded"] = True
+    out["source"] = KIND
+    _check_graded_has_outcome(parser, cols, out)
+    return out
+
+
+def _check_graded_has_outcome(parser: ColumnParser, cols: dict[str, str], out: pd.DataFrame) -> None:
+    """A graded inspection must have a published overall outcome ('Not judged' counts for 2024/25)."""
+    missing = out["inspection_number"].notna() & parser.blank(cols["overall"])
+    for row in missing[missing].index:
+        parser.problems.append(Problem(int(row), cols["overall"], "graded inspection without an overall outcome"))
+
+
+def _ungraded(parser: ColumnParser) -> pd.DataFrame:
+    out = _common(parser, UNGRADED)
+    out["ungraded_outcome"] = parser.text(UNGRADED["outcome"])
+    out["converted_to_graded"] = parser.codes(UNGRADED["converted"], YES_NO)
+    out["is_graded"] = False
+    out["source"] = KIND
+    return out
+
+
+def _as_at_from_name(path: Path) -> date | None:
+    match = AS_AT_IN_NAME.search(path.name)
+    if not match:
+        return None
+    try:
+        return pd.to_datetime(" ".join(match.groups()), format="%d %B %Y").date()
+    except ValueError:
+        return None
+
+
+def _latest_publication(inspections: pd.DataFrame) -> date:
+    return max(d for d in inspections["publication_date"] if d is not None)
+
+
+def with_frameworks(inspections: pd.DataFrame) -> pd.DataFrame:
+    out = inspections.copy()
+    out["framework"] = [framework_for(d) for d in out["start_date"]]
+    return out
+
+
+def write(connection: Connection, path: Path, schools: pd.DataFrame, inspections: pd.DataFrame, as_at: date) -> None:
+    """Upsert schools and inspections; mark schools missing from a newer release as closed."""
+    newest = connection.execute(select(School.as_at).order_by(School.as_at.desc()).limit(1)).scalar()  # type: ignore[union-attr, attr-defined]
+    if newest is not None and newest > as_at:
+        raise ImportRejected(
+            path, [Problem(None, None, f"this release (as at {as_at}) is older than the one already loaded ({newest})")]
+        )
+    school_table = School.__table__  # type: ignore[attr-defined]
+    upsert(connection, school_table, records(schools), ["urn"])
+    upsert(connection, school_table, records(_predecessor_stubs(schools, inspections)), ["urn"], update=False)
+    connection.execute(
+        update(school_table).where(school_table.c.is_open.is_(True), school_table.c.as_at < as_at).values(is_open=False)
+    )
+    inspection_table = Inspection.__table__  # type: ignore[attr-defined]
+    rows = with_frameworks(inspections)
+    _adopt_history_rows(connection, rows)
+    upsert(connection, inspection_table, records(rows), ["inspection_number"])
+
+
+def _predecessor_stubs(schools: pd.DataFrame, inspections: pd.DataFrame) -> pd.DataFrame:
+    """Closed predecessor schools named in 'URN at time of ...' columns, so their inspections have a school."""
+    known = set(schools["urn"].astype(int))
+    stubs = inspections.loc[~inspections["urn"].isin(known), ["urn", "laestab", "school_name", "school_type"]]
+    stubs = stubs.dropna(subset=["urn", "school_name"]).drop_duplicates("urn")
+    stubs = stubs.rename(columns={"school_name": "name"})
+    stubs["is_open"] = False
+    return stubs
+
+
+def _adopt_history_rows(connection: Connection, inspections: pd.DataFrame) -> None:
+    """Give an official inspection number to the scraped-history row of the same inspection (same URN, dates
+    within 7 days), so one inspection is never stored twice whichever file is imported first."""
+    table = Inspection.__table__  # type: ignore[attr-defined]
+    history = pd.DataFrame(
+        connection.execute(
+            select(table.c.id, table.c.urn, table.c.start_date).where(table.c.inspection_number.is_(None))
+        ).all(),
+        columns=["id", "urn", "start_date"],
+    )
+    graded = inspections.loc[inspections["is_graded"].astype(bool), ["inspection_number", "urn", "start_date"]]
+    if history.empty or graded.empty:
+        return
+    matches = match_within_days(history, graded, days=7)
+    if matches.empty:
+        return
+    numbers = dict(zip(matches["inspection_number"], matches["id"], strict=True))
+    already = set(
+        connection.execute(select(table.c.inspection_number).where(table.c.inspection_number.in_(list(numbers)))).scalars()
+    )
+    for number, row_id in numbers.items():
+        if number in already:
+            continue  # the official row exists already; the history duplicate is left for the history importer
+        start = graded.loc[graded["inspection_number"] == number, "start_date"].iloc[0]
+        connection.execute(update(table).where(table.c.id == row_id).values(inspection_number=number, start_date=start))
+
+
+def match_within_days(left: pd.DataFrame, right: pd.DataFrame, days: int) -> pd.DataFrame:
+    """Pairs of rows of `left` and `right` with the same URN and start dates at most `days` apart (nearest)."""
+    a = left.assign(_d=pd.to_datetime(left["start_date"])).sort_values("_d")
+    b = right.assign(_d=pd.to_datetime(right["start_date"])).sort_values("_d")
+    a["urn"] = a["urn"].astype("int64")
+    b["urn"] = b["urn"].astype("int64")
+    merged = pd.merge_asof(
+        a, b.drop(columns=["start_date"]), on="_d", by="urn", direction="nearest", tolerance=pd.Timedelta(days=days)
+    )
+    key = [c for c in b.columns if c not in ("urn", "start_date", "_d")][0]
+    merged = merged.dropna(subset=[key])
+    return merged.drop_duplicates(subset=[key], keep="first")
+
+
+def import_file(engine: Engine, path: Path | str, as_at: date | None = None) -> ImportResult:
+    path = Path(path)
+    schools, inspections, as_at = parse(path, as_at)
+    tables = [School.__table__, Inspection.__table__]  # type: ignore[attr-defined]
+    return run_in_transaction(
+        engine, kind=KIND, path=path, rows_read=len(schools), tables=tables, as_at=as_at,
+        write=lambda connection: write(connection, path, schools, inspections, as_at),
+    )

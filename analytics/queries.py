@@ -1,0 +1,142 @@
+"""Read side of the store: parameterised queries returning DataFrames, always through a Scope.
+
+ORM objects never leave this module; callers get plain DataFrames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Engine, Select, select
+
+from analytics.grades import headline_grades
+from analytics.store.models import ContextValue, Inspection, School, SchoolLink
+
+SCHOOLS = School.__table__  # type: ignore[attr-defined]
+INSPECTIONS = Inspection.__table__  # type: ignore[attr-defined]
+LINKS = SchoolLink.__table__  # type: ignore[attr-defined]
+CONTEXT = ContextValue.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the caller may see: all of England (both None), some LAs, and/or a set of schools."""
+
+    la_names: tuple[str, ...] | None = None
+    urns: tuple[int, ...] | None = None
+
+    @classmethod
+    def england(cls) -> Scope:
+        return cls()
+
+    @classmethod
+    def la(cls, name: str) -> Scope:
+        return cls(la_names=(name,))
+
+    def apply(self, query: Select) -> Select:
+        if self.la_names is not None:
+            query = query.where(SCHOOLS.c.la_name.in_(self.la_names))
+        if self.urns is not None:
+            query = query.where(SCHOOLS.c.urn.in_(self.urns))
+        return query
+
+
+def read_frame(engine: Engine, query: Select) -> pd.DataFrame:
+    with engine.connect() as connection:
+        result = connection.execute(query)
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def la_names(engine: Engine) -> list[str]:
+    query = select(SCHOOLS.c.la_name).where(SCHOOLS.c.is_open.is_(True), SCHOOLS.c.la_name.is_not(None)).distinct()
+    return sorted(read_frame(engine, query)["la_name"])
+
+
+def schools(engine: Engine, scope: Scope, *, open_only: bool = True) -> pd.DataFrame:
+    query = scope.apply(select(SCHOOLS))
+    if open_only:
+        query = query.where(SCHOOLS.c.is_open.is_(True))
+    return read_frame(engine, query)
+
+
+def inspections(engine: Engine, urns: list[int] | None = None) -> pd.DataFrame:
+    """Inspection rows (URN at the time), optionally for some URNs, with headline grade columns added."""
+    query = select(INSPECTIONS)
+    if urns is not None:
+        query = query.where(INSPECTIONS.c.urn.in_(urns))
+    frame = read_frame(engine, query.order_by(INSPECTIONS.c.urn, INSPECTIONS.c.start_date))
+    return add_headline(frame)
+
+
+def add_headline(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add `grade` and `grade_source` for graded rows (NaN for ungraded)."""
+    out = frame.copy()
+    heads = headline_grades(out)
+    graded = out["is_graded"].astype(bool)
+    out["grade"] = heads["grade"].where(graded)
+    out["grade_source"] = heads["grade_source"].where(graded, None)
+    return out
+
+
+def inspections_by_number(engine: Engine, numbers: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame()
+    for start in range(0, len(numbers), 5000):
+        batch = numbers[start : start + 5000]
+        part = read_frame(engine, select(INSPECTIONS).where(INSPECTIONS.c.inspection_number.in_(batch)))
+        frame = part if frame.empty else pd.concat([frame, part], ignore_index=True)
+    if frame.empty:
+        frame = read_frame(engine, select(INSPECTIONS).where(INSPECTIONS.c.id < 0))
+    return add_headline(frame)
+
+
+def school_headlines(engine: Engine, scope: Scope) -> pd.DataFrame:
+    """One row per open school in scope with its headline grade now and at the previous graded inspection.
+
+    Uses Ofsted's own pointers (latest/previous graded inspection numbers), which already follow predecessor
+    schools until the school is inspected in its current form; such grades are flagged `inherited`.
+    """
+    base = schools(engine, scope)
+    numbers = [n for n in pd.concat([base["latest_graded_number"], base["previous_graded_number"]]).dropna()]
+    insp = inspections_by_number(engine, list(dict.fromkeys(numbers))).set_index("inspection_number")
+    latest = insp.reindex(base["latest_graded_number"])
+    previous = insp.reindex(base["previous_graded_number"])
+    out = base.copy()
+    out["grade"] = latest["grade"].to_numpy()
+    out["grade_source"] = latest["grade_source"].to_numpy()
+    out["inspection_start"] = latest["start_date"].to_numpy()
+    out["inspection_urn"] = latest["urn"].to_numpy()
+    out["category_of_concern"] = latest["category_of_concern"].to_numpy()
+    out["framework"] = latest["framework"].to_numpy()
+    out["inherited"] = out["inspection_urn"].notna() & (out["inspection_urn"] != out["urn"])
+    out["previous_grade"] = previous["grade"].to_numpy()
+    out["previous_start"] = previous["start_date"].to_numpy()
+    out["previous_category"] = previous["category_of_concern"].to_numpy()
+    return out
+
+
+def school_links(engine: Engine, urns: list[int] | None = None) -> pd.DataFrame:
+    query = select(LINKS)
+    if urns is not None:
+        query = query.where(LINKS.c.urn.in_(urns))
+    return read_frame(engine, query)
+
+
+def context_values(engine: Engine, urns: list[int] | None = None, measures: list[str] | None = None) -> pd.DataFrame:
+    query = select(CONTEXT)
+    if urns is not None:
+        query = query.where(CONTEXT.c.urn.in_(urns))
+    if measures is not None:
+        query = query.where(CONTEXT.c.measure.in_(measures))
+    return read_frame(engine, query)
+
+
+def import_log(engine: Engine) -> pd.DataFrame:
+    from analytics.store.models import ImportLog
+
+    table = ImportLog.__table__  # type: ignore[attr-defined]
+    query = select(
+        table.c.id, table.c.kind, table.c.file_name, table.c.rows_read, table.c.rows_inserted, table.c.as_at,
+        table.c.imported_at, table.c.imported_by,
+    ).order_by(table.c.id.desc())
+    return read_frame(engine, query)

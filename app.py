@@ -1,0 +1,23 @@
+"""Entry point: navigation first and unconditionally (see ENGINEERING-NOTES), then the page runs."""
+
+import streamlit as st
+
+st.set_page_config(page_title="School improvement oversight", page_icon=":material/school:", layout="wide")
+
+PAGES = {
+    "County": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/movement.py", title="Movement", icon=":material/swap_vert:", url_path="movement"),
+        st.Page("pages/districts.py", title="Districts", icon=":material/map:", url_path="districts"),
+    ],
+    "Schools": [
+        st.Page("pages/school.py", title="School drilldown", icon=":material/search:", url_path="school"),
+        st.Page("pages/risk_register.py", title="Risk register", icon=":material/warning:", url_path="risk"),
+        st.Page("pages/model_card.py", title="Model card", icon=":material/analytics:", url_path="model"),
+    ],
+    "Data": [
+        st.Page("pages/data_status.py", title="Data and imports", icon=":material/database:", url_path="data"),
+    ],
+}
+
+st.navigation(PAGES).run()
