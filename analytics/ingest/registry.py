@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from analytics.config import DATA_DIR
-from analytics.ingest import ofsted_history, ofsted_outcomes
+from analytics.ingest import gias_links, ofsted_history, ofsted_outcomes
 from analytics.ingest.common import ImportResult
 
 OFSTED_DIR = DATA_DIR / "ofsted-state-funded-inspections-outcomes-2025-08"
@@ -18,6 +18,7 @@ OFSTED_FILE = (
     OFSTED_DIR / "State-funded_schools_inspections_and_outcomes_as_at_31_August_2025.converted-from-parquet.csv"
 )
 HISTORY_FILE = DATA_DIR / "ofsted-inspection-history-2005-2020-scraped" / "ofsted_ratings_2018.csv"
+GIAS_LINKS_FILE = DATA_DIR / "gias-establishment-links-2025" / "links_edubasealldata.csv"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ IMPORTERS: dict[str, Importer] = {
                  ofsted_outcomes.import_file, (Bundled(OFSTED_FILE),)),
         Importer(ofsted_history.KIND, "Graded-inspection history 2005-2020 (URN, Rating, Inspection Date)",
                  ofsted_history.import_file, (Bundled(HISTORY_FILE),)),
+        Importer(gias_links.KIND, "GIAS links_edubasealldata CSV (predecessor/successor URNs)",
+                 gias_links.import_file, (Bundled(GIAS_LINKS_FILE),)),
     )
 }
 
