@@ -357,7 +357,8 @@ TREND_GROUPS: dict[str, list[str]] = {
         "ks4_eng_maths_grade5",
         "ks4_ebacc_entry",
     ],
-    "Finance": ["balance", IN_YEAR_BALANCE, "income", "expenditure"],
+    # The bundled extracts' "Balance" is income - expenditure (in-year), so it is not shown twice.
+    "Finance": [IN_YEAR_BALANCE, "income", "expenditure"],
 }
 TREND_MEASURES = [m for group in TREND_GROUPS.values() for m in group]
 #: Measures the benchmarks need from the store (the trends plus their weights and the in-year inputs).
