@@ -37,8 +37,7 @@ test: $(STAMP) $(AXE)
 	exit $$status
 
 bench: $(STAMP)
-	$(PY) benchmarks/import_benchmark.py
-	$(PY) benchmarks/page_benchmark.py
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean-db:
 	rm -f data/app.db data/app.db-wal data/app.db-shm
