@@ -29,10 +29,8 @@ def links(_version: int) -> pd.DataFrame:
 @st.cache_data(show_spinner="Computing LA and England averages...", max_entries=2)
 def benchmarks(_version: int) -> pd.DataFrame:
     """LA and England averages of every context measure by year (see school_profile.benchmarks)."""
-    context = queries.context_values(engine(), measures=sp.BENCHMARK_INPUTS)
-    if context.empty:
-        return sp.benchmarks(context, pd.Series(dtype=object))
-    return sp.benchmarks(context, sp.la_of_urns(schools(_version), links(_version)))
+    la_of = sp.la_of_urns(schools(_version), links(_version))
+    return sp.benchmarks(queries.context_sums_by_la(engine(), la_of, sp.WEIGHTS, sp.DIFFERENCES))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
