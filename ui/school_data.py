@@ -13,7 +13,7 @@ from ui.data import engine
 @st.cache_data(show_spinner="Building the school index...", max_entries=2)
 def directory(_version: int) -> pd.DataFrame:
     """Every school in the store (open and closed predecessors) with its search key."""
-    return sp.search_index(queries.schools(engine(), queries.Scope.england(), open_only=False))
+    return sp.search_index(schools(_version))
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
@@ -44,3 +44,9 @@ def inspections(_version: int, urns: tuple[int, ...], numbers: tuple[str, ...]) 
 @st.cache_data(show_spinner=False, max_entries=64)
 def context(_version: int, urns: tuple[int, ...]) -> pd.DataFrame:
     return queries.context_values(engine(), list(urns), sp.BENCHMARK_INPUTS)
+
+
+def school_url(urn: int) -> str:
+    """Relative deep link to a school's drilldown, e.g. for `st.column_config.LinkColumn` in any school list
+    (or use `st.page_link("pages/school.py", query_params={"urn": str(urn)})`)."""
+    return f"/school?urn={int(urn)}"
