@@ -175,3 +175,29 @@ def stat_neighbours(engine: Engine, la_name: str) -> pd.DataFrame:
     frame["neighbour_name"] = names["name"].reindex(frame["neighbour_code"]).to_numpy()
     frame["neighbour_ofsted_name"] = names["ofsted_name"].reindex(frame["neighbour_code"]).to_numpy()
     return frame[["rank", "neighbour_code", "neighbour_name", "neighbour_ofsted_name", "closeness"]]
+
+
+# ----------------------------------------------------------------------------------- district mappings
+
+
+def district_mapping(engine: Engine, scheme: str) -> pd.DataFrame:
+    """An imported district mapping: urn, district, la_name (the district's LA), one row per mapped school."""
+    from analytics.store.models import District, SchoolDistrict
+
+    districts = District.__table__  # type: ignore[attr-defined]
+    links = SchoolDistrict.__table__  # type: ignore[attr-defined]
+    query = (
+        select(links.c.urn, districts.c.name.label("district"), districts.c.la_name)
+        .join(districts, districts.c.id == links.c.district_id)
+        .where(links.c.scheme == scheme)
+        .order_by(links.c.urn)
+    )
+    return read_frame(engine, query)
+
+
+def district_schemes(engine: Engine) -> list[str]:
+    """Names of the imported district mappings (the constituency default is not stored)."""
+    from analytics.store.models import SchoolDistrict
+
+    links = SchoolDistrict.__table__  # type: ignore[attr-defined]
+    return sorted(read_frame(engine, select(links.c.scheme).distinct())["scheme"])
