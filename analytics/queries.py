@@ -232,3 +232,29 @@ def context_sums_by_la(
     for column in ("weighted", "weight"):
         frame[column] = frame[column].astype("float64")
     return frame
+
+
+# ----------------------------------------------------------------------------------- district mappings
+
+
+def district_mapping(engine: Engine, scheme: str) -> pd.DataFrame:
+    """An imported district mapping: urn, district, la_name (the district's LA), one row per mapped school."""
+    from analytics.store.models import District, SchoolDistrict
+
+    districts = District.__table__  # type: ignore[attr-defined]
+    links = SchoolDistrict.__table__  # type: ignore[attr-defined]
+    query = (
+        select(links.c.urn, districts.c.name.label("district"), districts.c.la_name)
+        .join(districts, districts.c.id == links.c.district_id)
+        .where(links.c.scheme == scheme)
+        .order_by(links.c.urn)
+    )
+    return read_frame(engine, query)
+
+
+def district_schemes(engine: Engine) -> list[str]:
+    """Names of the imported district mappings (the constituency default is not stored)."""
+    from analytics.store.models import SchoolDistrict
+
+    links = SchoolDistrict.__table__  # type: ignore[attr-defined]
+    return sorted(read_frame(engine, select(links.c.scheme).distinct())["scheme"])
