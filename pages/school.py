@@ -187,7 +187,9 @@ ctx = sp.school_context(
 if ctx.empty:
     st.info("No DfE context figures (census, absence, attainment, finance) are loaded for this school.")
 else:
-    trend = sp.trends(ctx, school_data.benchmarks(version), school.get("la_name"))
+    phase = school.get("phase") if isinstance(school.get("phase"), str) else None
+    trend = sp.trends(ctx, school_data.benchmarks(version, phase), school.get("la_name"))
+    st.caption(f"LA and England figures are averages over {phase or 'all'} schools of the same year.")
     roll = sp.falling_roll(trend.loc[trend["measure"] == "pupils"])
     (st.warning if roll.falling else st.caption)(roll.text)
     deficits = sp.deficit_years(trend)

@@ -27,10 +27,16 @@ def links(_version: int) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Computing LA and England averages...", max_entries=2)
-def benchmarks(_version: int) -> pd.DataFrame:
-    """LA and England averages of every context measure by year (see school_profile.benchmarks)."""
-    la_of = sp.la_of_urns(schools(_version), links(_version))
-    return sp.benchmarks(queries.context_sums_by_la(engine(), la_of, sp.WEIGHTS, sp.DIFFERENCES))
+def context_sums(_version: int) -> pd.DataFrame:
+    """Sums of every context measure by LA, phase and year (see queries.context_sums_by_la)."""
+    groups = sp.comparison_groups(schools(_version), links(_version))
+    return queries.context_sums_by_la(engine(), groups, sp.WEIGHTS, sp.DIFFERENCES)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def benchmarks(_version: int, phase: str | None) -> pd.DataFrame:
+    """LA and England averages over schools of the phase (see school_profile.benchmarks)."""
+    return sp.benchmarks(context_sums(_version), phase)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

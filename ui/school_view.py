@@ -72,8 +72,8 @@ def timeline_figure(timeline: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(
         tickvals=list(Y_TICKS),
         ticktext=list(Y_TICKS.values()),
-        autorange="reversed",
-        range=[REPORT_CARD_ROW + 0.5, UNGRADED_ROW - 0.5],
+        autorange=False,
+        range=[REPORT_CARD_ROW + 0.5, UNGRADED_ROW - 0.5],  # reversed: Outstanding above Inadequate
     )
     fig.update_layout(
         title="Inspection timeline (hollow markers: inherited from a predecessor)",
