@@ -17,7 +17,9 @@ from analytics.ingest import (
     dfe_ks2,
     dfe_ks4,
     dfe_ks4_info,
+    districts,
     gias_links,
+    lait,
     ofsted_history,
     ofsted_outcomes,
 )
@@ -35,6 +37,10 @@ ABSENCE_FILE = KSP_2019_DIR / "england_abs.csv"
 KS4_2019_FILE = KSP_2019_DIR / "england_ks4provisional.csv"
 PERF_2016_2018_DIR = DATA_DIR / "dfe-performance-tables-2016-2018-waiky8"
 KS4_INFO_FILE = DATA_DIR / "dfe-ks4-school-information-2023-24" / "ks4_school_info_2024.csv"
+LAIT_DIR = DATA_DIR / "dfe-lait-la-indicators"
+LA_CODES_FILE = LAIT_DIR / "la_code_list.xlsx"
+NEIGHBOURS_FILE = LAIT_DIR / "sn_may_2025.xlsx"
+LAIT_INDICATORS_FILE = LAIT_DIR / "bds_long_0.parquet"
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,14 @@ IMPORTERS: dict[str, Importer] = {
                  tuple(Bundled(PERF_2016_2018_DIR / f"financials_{y}.csv") for y in range(2014, 2019))),
         Importer(dfe_ks4_info.KIND, "DfE KS4 school information CSV (Explore Education Statistics)",
                  dfe_ks4_info.import_file, (Bundled(KS4_INFO_FILE),)),
+        Importer(lait.KIND_LAS, "LAIT LA code list XLSX (LA Number, LA Name, Region)",
+                 lait.import_las, (Bundled(LA_CODES_FILE),)),
+        Importer(lait.KIND_NEIGHBOURS, "DfE statistical neighbours XLSX (sn_<month>_<year>: SN1..SN10)",
+                 lait.import_neighbours, (Bundled(NEIGHBOURS_FILE),)),
+        Importer(lait.KIND_INDICATORS, "LAIT indicators in long form (bds_long parquet)",
+                 lait.import_indicators, (Bundled(LAIT_INDICATORS_FILE),)),
+        Importer(districts.KIND, "School-to-district mapping, CSV or XLSX (URN, District; --scheme NAME)",
+                 districts.import_file),
     )
 }
 
