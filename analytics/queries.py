@@ -140,3 +140,38 @@ def import_log(engine: Engine) -> pd.DataFrame:
         table.c.imported_at, table.c.imported_by,
     ).order_by(table.c.id.desc())
     return read_frame(engine, query)
+
+
+# --------------------------------------------------------------------------- local authorities (LAIT)
+
+
+def local_authorities(engine: Engine) -> pd.DataFrame:
+    """LAs from the LAIT code list: code, name (LAIT spelling), region, and `ofsted_name` (school.la_name)."""
+    from analytics.localauthorities import ofsted_names
+    from analytics.store.models import LocalAuthority
+
+    table = LocalAuthority.__table__  # type: ignore[attr-defined]
+    frame = read_frame(engine, select(table.c.code, table.c.name, table.c.region).order_by(table.c.name))
+    frame["ofsted_name"] = ofsted_names(frame["name"], la_names(engine))
+    return frame
+
+
+def stat_neighbours(engine: Engine, la_name: str) -> pd.DataFrame:
+    """The LA's ten statistical neighbours (rank 1 = closest) with codes, LAIT and Ofsted names, closeness.
+
+    `la_name` may be spelled as Ofsted or as LAIT does; an unknown LA gives an empty frame.
+    """
+    from analytics.localauthorities import lait_name
+    from analytics.store.models import StatNeighbour
+
+    authorities = local_authorities(engine)
+    wanted = lait_name(la_name)
+    match = authorities.loc[(authorities["name"] == wanted) | (authorities["ofsted_name"] == la_name), "code"]
+    table = StatNeighbour.__table__  # type: ignore[attr-defined]
+    code = int(match.iloc[0]) if len(match) else -1
+    query = select(table.c.rank, table.c.neighbour_code, table.c.closeness).where(table.c.la_code == code)
+    frame = read_frame(engine, query.order_by(table.c.rank))
+    names = authorities.drop_duplicates("code").set_index("code")
+    frame["neighbour_name"] = names["name"].reindex(frame["neighbour_code"]).to_numpy()
+    frame["neighbour_ofsted_name"] = names["ofsted_name"].reindex(frame["neighbour_code"]).to_numpy()
+    return frame[["rank", "neighbour_code", "neighbour_name", "neighbour_ofsted_name", "closeness"]]

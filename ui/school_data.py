@@ -1,0 +1,48 @@
+"""Cached loaders for the school drilldown, keyed on the data version (every import bumps it)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analytics import queries
+from analytics import school_profile as sp
+from ui.data import engine
+
+
+@st.cache_data(show_spinner="Building the school index...", max_entries=2)
+def directory(_version: int) -> pd.DataFrame:
+    """Every school in the store (open and closed predecessors) with its search key."""
+    return sp.search_index(queries.schools(engine(), queries.Scope.england(), open_only=False))
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def schools(_version: int) -> pd.DataFrame:
+    return queries.schools(engine(), queries.Scope.england(), open_only=False)
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def links(_version: int) -> pd.DataFrame:
+    return queries.school_links(engine())
+
+
+@st.cache_data(show_spinner="Computing LA and England averages...", max_entries=2)
+def benchmarks(_version: int) -> pd.DataFrame:
+    """LA and England averages of every context measure by year (see school_profile.benchmarks)."""
+    context = queries.context_values(engine(), measures=sp.BENCHMARK_INPUTS)
+    if context.empty:
+        return sp.benchmarks(context, pd.Series(dtype=object))
+    return sp.benchmarks(context, sp.la_of_urns(schools(_version), links(_version)))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def inspections(_version: int, urns: tuple[int, ...], numbers: tuple[str, ...]) -> pd.DataFrame:
+    """Inspections of these URNs plus those Ofsted's pointers name (predecessors the links may miss)."""
+    named = queries.inspections_by_number(engine(), list(numbers)) if numbers else None
+    every = set(urns) | ({int(u) for u in named["urn"]} if named is not None else set())
+    return queries.inspections(engine(), sorted(every))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def context(_version: int, urns: tuple[int, ...]) -> pd.DataFrame:
+    return queries.context_values(engine(), list(urns), sp.BENCHMARK_INPUTS)
