@@ -36,8 +36,11 @@ def _make_import_command(kind: str) -> None:
         as_at: Annotated[
             str | None, typer.Option(help="data date dd/mm/yyyy if not in the file name")
         ] = None,
+        scheme: Annotated[str | None, typer.Option(help="name of the district mapping (districts)")] = None,
     ) -> None:
         options: dict[str, Any] = {}
+        if scheme is not None:
+            options["scheme"] = scheme
         if year is not None:
             options["year"] = year
         if as_at is not None:

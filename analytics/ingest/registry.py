@@ -17,6 +17,7 @@ from analytics.ingest import (
     dfe_ks2,
     dfe_ks4,
     dfe_ks4_info,
+    districts,
     gias_links,
     lait,
     ofsted_history,
@@ -91,6 +92,8 @@ IMPORTERS: dict[str, Importer] = {
                  lait.import_neighbours, (Bundled(NEIGHBOURS_FILE),)),
         Importer(lait.KIND_INDICATORS, "LAIT indicators in long form (bds_long parquet)",
                  lait.import_indicators, (Bundled(LAIT_INDICATORS_FILE),)),
+        Importer(districts.KIND, "School-to-district mapping, CSV or XLSX (URN, District; --scheme NAME)",
+                 districts.import_file),
     )
 }
 
