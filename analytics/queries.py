@@ -177,6 +177,63 @@ def stat_neighbours(engine: Engine, la_name: str) -> pd.DataFrame:
     return frame[["rank", "neighbour_code", "neighbour_name", "neighbour_ofsted_name", "closeness"]]
 
 
+def context_sums_by_la(
+    engine: Engine,
+    la_of: pd.Series,
+    weights: dict[str, str | None],
+    differences: dict[str, tuple[str, str]] | None = None,
+) -> pd.DataFrame:
+    """Per LA, year and measure: sum of value x weight (`weighted`), sum of weights (`weight`), schools.
+
+    Aggregated in the database (the context table has ~800k rows; loading it takes far longer). `la_of` maps
+    URN -> LA and travels in a temporary table; `weights` maps each measure to the measure weighting it (None:
+    weight 1); `differences` adds per-school measures a - b (e.g. income - expenditure). Same result as
+    `analytics.school_profile.la_sums` on the loaded rows.
+    """
+    from sqlalchemy import BigInteger, Column, MetaData, String, Table, and_, case, func, literal, union_all
+
+    mapping = Table(
+        "tmp_school_la", MetaData(), Column("urn", BigInteger, primary_key=True), Column("la", String),
+        prefixes=["TEMPORARY"],
+    )
+    real = [m for m in weights if m not in (differences or {})]
+    parts = [select(CONTEXT.c.urn, CONTEXT.c.year, CONTEXT.c.measure, CONTEXT.c.value)
+             .where(CONTEXT.c.measure.in_(real), CONTEXT.c.value.is_not(None))]
+    for name, (left, right) in (differences or {}).items():
+        a, b = CONTEXT.alias(f"{name}_a"), CONTEXT.alias(f"{name}_b")
+        parts.append(
+            select(a.c.urn, a.c.year, literal(name).label("measure"), (a.c.value - b.c.value).label("value"))
+            .join(b, and_(b.c.urn == a.c.urn, b.c.year == a.c.year, b.c.measure == right))
+            .where(a.c.measure == left, a.c.value.is_not(None), b.c.value.is_not(None))
+        )
+    rows = union_all(*parts).subquery("rows")
+    w = CONTEXT.alias("w")
+    weighted_by = {m: wm for m, wm in weights.items() if wm}
+    weight_measure = case(weighted_by, value=rows.c.measure, else_=None)
+    weight = case((weight_measure.is_(None), literal(1.0)), else_=w.c.value)
+    query = (
+        select(mapping.c.la, rows.c.year, rows.c.measure, func.sum(rows.c.value * weight).label("weighted"),
+               func.sum(weight).label("weight"), func.count(rows.c.urn.distinct()).label("schools"))
+        .select_from(rows)
+        .join(mapping, mapping.c.urn == rows.c.urn)
+        .outerjoin(w, and_(w.c.urn == rows.c.urn, w.c.year == rows.c.year, w.c.measure == weight_measure))
+        .where(weight > 0)
+        .group_by(mapping.c.la, rows.c.year, rows.c.measure)
+    )
+    known = la_of.dropna()
+    pairs = [{"urn": int(u), "la": str(la)} for u, la in zip(known.index, known.to_numpy(), strict=True)]
+    with engine.connect() as connection, connection.begin():
+        mapping.create(connection)
+        if pairs:
+            connection.execute(mapping.insert(), pairs)
+        result = connection.execute(query)
+        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        mapping.drop(connection)
+    for column in ("weighted", "weight"):
+        frame[column] = frame[column].astype("float64")
+    return frame
+
+
 # ----------------------------------------------------------------------------------- district mappings
 
 

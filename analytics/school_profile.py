@@ -315,6 +315,8 @@ def due(school: pd.Series, inspections: pd.DataFrame, as_of: date | None = None)
 # ----------------------------------------------------------------------------------------------------
 
 IN_YEAR_BALANCE = "in_year_balance"
+#: Measures computed per school from two others (a - b).
+DIFFERENCES = {IN_YEAR_BALANCE: ("income", "expenditure")}
 #: Which pupil count weights the LA/England average of each measure; None = plain mean per school.
 WEIGHTS: dict[str, str | None] = {
     "pupils": None,
@@ -362,7 +364,7 @@ TREND_GROUPS: dict[str, list[str]] = {
 }
 TREND_MEASURES = [m for group in TREND_GROUPS.values() for m in group]
 #: Measures the benchmarks need from the store (the trends plus their weights and the in-year inputs).
-BENCHMARK_INPUTS = sorted({*(m for m in TREND_MEASURES if m != IN_YEAR_BALANCE), "ks2_pupils", "ks4_pupils"})
+BENCHMARK_INPUTS = sorted({m for m in WEIGHTS if m not in DIFFERENCES} | {w for w in WEIGHTS.values() if w})
 FALLING_ROLL_DROP = 0.10
 FALLING_ROLL_YEARS = 3
 
@@ -398,45 +400,53 @@ def la_of_urns(schools: pd.DataFrame, links: pd.DataFrame) -> pd.Series:
     return pd.concat([own, via[~via.index.isin(own.index)]])
 
 
-def benchmarks(context: pd.DataFrame, la_of: pd.Series) -> pd.DataFrame:
-    """LA and England averages per year and measure: columns area ('England' or LA name), year, measure,
-    value, schools (how many schools were averaged), weighting (how).
+SUMS_COLUMNS = ["la", "year", "measure", "weighted", "weight", "schools"]
+BENCHMARK_COLUMNS = ["area", "year", "measure", "value", "schools", "weighting"]
 
-    Percentages and scores are weighted by the matching pupil count (see WEIGHTS); counts and money are a
-    plain mean per school. Schools without a weight for that year are left out of a weighted average. Only
-    schools with a known LA count (state-funded schools in the store and predecessors of open ones), so
-    England means the state-funded sector, not the independent schools DfE files also list.
+
+def la_sums(context: pd.DataFrame, la_of: pd.Series) -> pd.DataFrame:
+    """Per LA, year and measure: sum of value x weight, sum of weights and number of schools (see WEIGHTS).
+
+    Reference implementation in pandas of `queries.context_sums_by_la`, which does the same in the database.
+    Schools without a weight for that year are left out of a weighted sum; schools without an LA are left out.
     """
     ctx = with_in_year_balance(context.loc[context["value"].notna(), ["urn", "year", "measure", "value"]])
-    ctx = ctx.loc[ctx["measure"].isin(WEIGHTS)].copy()
-    if ctx.empty:
-        return pd.DataFrame(columns=["area", "year", "measure", "value", "schools", "weighting"])
-    ctx["urn"] = ctx["urn"].astype("int64")
-    ctx["year"] = ctx["year"].astype("int64")
+    ctx = ctx.astype({"urn": "int64", "year": "int64"})
     weights = ctx.loc[ctx["measure"].isin({w for w in WEIGHTS.values() if w})]
     weights = weights.rename(columns={"measure": "weight_measure", "value": "weight"})
+    ctx = ctx.loc[ctx["measure"].isin(WEIGHTS)].copy()
+    if ctx.empty:
+        return pd.DataFrame(columns=SUMS_COLUMNS)
     ctx["weight_measure"] = ctx["measure"].map(WEIGHTS)
     ctx = ctx.merge(weights, on=["urn", "year", "weight_measure"], how="left")
-    plain = ctx["weight_measure"].isna()
-    ctx["weight"] = ctx["weight"].where(~plain, 1.0)
+    ctx["weight"] = ctx["weight"].where(ctx["weight_measure"].notna(), 1.0)
     ctx = ctx.loc[ctx["weight"].notna() & (ctx["weight"] > 0)]
     ctx["weighted"] = ctx["value"] * ctx["weight"]
     ctx["la"] = ctx["urn"].map(la_of)
-    ctx = ctx.dropna(subset=["la"])
-    parts = []
-    for area, frame in (("England", ctx), (None, ctx)):
-        keys = ["year", "measure"] if area else ["la", "year", "measure"]
-        grouped = (
-            frame.groupby(keys, sort=True)
-            .agg(weighted=("weighted", "sum"), weight=("weight", "sum"), schools=("urn", "nunique"))
-            .reset_index()
-        )
-        grouped["area"] = area if area else grouped["la"]
-        parts.append(grouped)
-    out = pd.concat(parts, ignore_index=True)
+    grouped = ctx.dropna(subset=["la"]).groupby(["la", "year", "measure"], sort=True)
+    out = grouped.agg(weighted=("weighted", "sum"), weight=("weight", "sum"), schools=("urn", "nunique"))
+    return out.reset_index()[SUMS_COLUMNS]
+
+
+def benchmarks(sums: pd.DataFrame) -> pd.DataFrame:
+    """LA and England averages per year and measure from `la_sums` / `queries.context_sums_by_la`.
+
+    Columns: area ('England' or the LA name), year, measure, value, schools (how many were averaged),
+    weighting (how). Percentages and scores are weighted by the matching pupil count (see WEIGHTS); counts
+    and money are a plain mean per school. England is the sum over LAs, i.e. state-funded schools in the
+    store and the predecessors of open ones, not the independent schools that DfE files also list.
+    """
+    if sums.empty:
+        return pd.DataFrame(columns=BENCHMARK_COLUMNS)
+    la = sums.rename(columns={"la": "area"})
+    totals = sums.groupby(["year", "measure"], sort=True)[["weighted", "weight", "schools"]]
+    england = totals.sum().reset_index()
+    england["area"] = "England"
+    out = pd.concat([england, la], ignore_index=True)
     out["value"] = out["weighted"] / out["weight"]
     out["weighting"] = out["measure"].map(weighting_text)
-    return out[["area", "year", "measure", "value", "schools", "weighting"]]
+    out["year"] = out["year"].astype("int64")
+    return out[BENCHMARK_COLUMNS]
 
 
 def school_context(context: pd.DataFrame, urn: int, predecessor_urns: list[int]) -> pd.DataFrame:
@@ -483,9 +493,12 @@ def falling_roll(pupils: pd.DataFrame) -> FallingRoll:
     latest_year = int(series.index.max())
     base_year = latest_year - FALLING_ROLL_YEARS
     if base_year not in series.index or not series[base_year]:
-        return FallingRoll(
-            False, f"Pupil numbers for {base_year} not recorded: the three-year change is unknown."
-        )
+        text = f"Pupil numbers for {base_year} not recorded: the three-year change is unknown"
+        first_year = int(series.index.min())
+        if first_year < latest_year and series[first_year]:
+            span = series[latest_year] / series[first_year] - 1
+            text += f" ({first_year} to {latest_year}: {span:+.1%} over {latest_year - first_year} years)"
+        return FallingRoll(False, text + ".")
     change = series[latest_year] / series[base_year] - 1
     falling = change < -FALLING_ROLL_DROP
     direction = "down" if change < 0 else "up"

@@ -13,7 +13,7 @@ from ui.data import engine
 @st.cache_data(show_spinner="Building the school index...", max_entries=2)
 def directory(_version: int) -> pd.DataFrame:
     """Every school in the store (open and closed predecessors) with its search key."""
-    return sp.search_index(queries.schools(engine(), queries.Scope.england(), open_only=False))
+    return sp.search_index(schools(_version))
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
@@ -29,10 +29,8 @@ def links(_version: int) -> pd.DataFrame:
 @st.cache_data(show_spinner="Computing LA and England averages...", max_entries=2)
 def benchmarks(_version: int) -> pd.DataFrame:
     """LA and England averages of every context measure by year (see school_profile.benchmarks)."""
-    context = queries.context_values(engine(), measures=sp.BENCHMARK_INPUTS)
-    if context.empty:
-        return sp.benchmarks(context, pd.Series(dtype=object))
-    return sp.benchmarks(context, sp.la_of_urns(schools(_version), links(_version)))
+    la_of = sp.la_of_urns(schools(_version), links(_version))
+    return sp.benchmarks(queries.context_sums_by_la(engine(), la_of, sp.WEIGHTS, sp.DIFFERENCES))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -46,3 +44,9 @@ def inspections(_version: int, urns: tuple[int, ...], numbers: tuple[str, ...]) 
 @st.cache_data(show_spinner=False, max_entries=64)
 def context(_version: int, urns: tuple[int, ...]) -> pd.DataFrame:
     return queries.context_values(engine(), list(urns), sp.BENCHMARK_INPUTS)
+
+
+def school_url(urn: int) -> str:
+    """Relative deep link to a school's drilldown, e.g. for `st.column_config.LinkColumn` in any school list
+    (or use `st.page_link("pages/school.py", query_params={"urn": str(urn)})`)."""
+    return f"/school?urn={int(urn)}"
