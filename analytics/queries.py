@@ -261,3 +261,18 @@ def district_schemes(engine: Engine) -> list[str]:
 
     links = SchoolDistrict.__table__  # type: ignore[attr-defined]
     return sorted(read_frame(engine, select(links.c.scheme).distinct())["scheme"])
+
+
+# ----------------------------------------------------------------------------------- grade history (trends)
+
+GRADE_HISTORY_COLUMNS = (
+    "inspection_number", "urn", "start_date", "is_graded", "overall_effectiveness", "category_of_concern",
+    "quality_of_education", "behaviour_and_attitudes", "personal_development", "leadership_and_management",
+    "safeguarding_effective", "rc_leadership_and_governance",
+)
+
+
+def grade_history(engine: Engine) -> pd.DataFrame:
+    """Every inspection with only the columns the headline rule needs, plus `grade` (for trends, movement)."""
+    query = select(*[INSPECTIONS.c[c] for c in GRADE_HISTORY_COLUMNS])
+    return add_headline(read_frame(engine, query.order_by(INSPECTIONS.c.urn, INSPECTIONS.c.start_date)))
