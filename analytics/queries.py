@@ -49,7 +49,8 @@ def read_frame(engine: Engine, query: Select) -> pd.DataFrame:
 
 
 def la_names(engine: Engine) -> list[str]:
-    query = select(SCHOOLS.c.la_name).where(SCHOOLS.c.is_open.is_(True), SCHOOLS.c.la_name.is_not(None)).distinct()
+    open_named = (SCHOOLS.c.is_open.is_(True), SCHOOLS.c.la_name.is_not(None))
+    query = select(SCHOOLS.c.la_name).where(*open_named).distinct()
     return sorted(read_frame(engine, query)["la_name"])
 
 
@@ -122,7 +123,9 @@ def school_links(engine: Engine, urns: list[int] | None = None) -> pd.DataFrame:
     return read_frame(engine, query)
 
 
-def context_values(engine: Engine, urns: list[int] | None = None, measures: list[str] | None = None) -> pd.DataFrame:
+def context_values(
+    engine: Engine, urns: list[int] | None = None, measures: list[str] | None = None
+) -> pd.DataFrame:
     query = select(CONTEXT)
     if urns is not None:
         query = query.where(CONTEXT.c.urn.in_(urns))
@@ -263,3 +266,18 @@ def district_schemes(engine: Engine) -> list[str]:
 
     links = SchoolDistrict.__table__  # type: ignore[attr-defined]
     return sorted(read_frame(engine, select(links.c.scheme).distinct())["scheme"])
+
+
+# ----------------------------------------------------------------------------------- grade history (trends)
+
+GRADE_HISTORY_COLUMNS = (
+    "inspection_number", "urn", "start_date", "is_graded", "overall_effectiveness", "category_of_concern",
+    "quality_of_education", "behaviour_and_attitudes", "personal_development", "leadership_and_management",
+    "safeguarding_effective", "rc_leadership_and_governance",
+)
+
+
+def grade_history(engine: Engine) -> pd.DataFrame:
+    """Every inspection with only the columns the headline rule needs, plus `grade` (for trends, movement)."""
+    query = select(*[INSPECTIONS.c[c] for c in GRADE_HISTORY_COLUMNS])
+    return add_headline(read_frame(engine, query.order_by(INSPECTIONS.c.urn, INSPECTIONS.c.start_date)))

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import funnel
 from analytics.grades import grade_label
+from analytics.ingest.common import ImportRejected
 from ui import county, data, filters
 from ui.charts import chart_with_alternative, download_buttons
 
 version = data.version()
 chosen = filters.county_filters()
 schools = county.filtered(county.schools(version), chosen.la, chosen.phase, chosen.sector)
-schemes = county.district_schemes(version, chosen.la)
-scheme = st.selectbox(
-    "Districts",
-    schemes,
-    key="districts_scheme",
-    help="Parliamentary constituency by default, or a mapping imported as a CSV of URN, district",
+if schools.empty:
+    st.title(f"{chosen.la}")
+    st.info(f"No open schools match these filters ({chosen.describe()}).")
+    st.stop()
+scheme = (
+    filters.remembered_choice("Districts", county.district_schemes(version), "scheme") or county.CONSTITUENCY
 )
 district = county.district_of(version, schools, scheme)
 per_district = county.district_table(schools, district)
@@ -143,3 +147,30 @@ if picked:
         },
     )
     download_buttons(listing, f"district-{picked}", key="districts-schools")
+
+st.subheader("Import your own districts")
+st.caption(
+    "A CSV or XLSX with columns URN and District (or Locality), one row per school. The import is "
+    "all-or-nothing: a file with an unknown URN, a duplicate or a blank district is rejected with every "
+    "problem listed. From the command line: `python -m analytics import districts FILE --scheme NAME`."
+)
+if county.can_import_districts():
+    with st.form("districts-import"):
+        upload = st.file_uploader("Mapping file", type=["csv", "xlsx"], key="districts_upload")
+        name = st.text_input("Name of this mapping", value="localities", max_chars=60)
+        submitted = st.form_submit_button("Import mapping")
+    if submitted and upload is not None:
+        suffix = Path(upload.name).suffix.lower() or ".csv"
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"districts{suffix}"
+            path.write_bytes(upload.getvalue())
+            try:
+                outcome = county.import_districts(str(path), name.strip() or "localities")
+            except ImportRejected as rejected:
+                st.error("The file was rejected; nothing was changed.")
+                st.text(str(rejected))
+            else:
+                st.session_state["scheme"] = name.strip() or "localities"
+                st.success(f"Imported: {outcome}.")
+else:
+    st.info("District imports are not available in this build.")

@@ -16,6 +16,10 @@ chosen = filters.county_filters()
 schools = county.schools(version)
 local = county.filtered(schools, chosen.la, chosen.phase, chosen.sector)
 as_at = county.data_date(version)
+if local.empty:
+    st.title(f"{chosen.la}")
+    st.info(f"No open schools match these filters ({chosen.describe()}).")
+    st.stop()
 
 st.title(f"Overview: {chosen.la}")
 st.caption(
@@ -104,14 +108,28 @@ TREND_MEASURES = {
     "Schools inadequate": "schools_inadequate",
     "Schools stuck below good": "schools_stuck_below_good",
 }
-left, right = st.columns(2)
+left, middle, right = st.columns(3)
 measure_label = left.selectbox("Measure", list(TREND_MEASURES), key="overview_measure")
+freq_label = middle.segmented_control(
+    "Points",
+    ["Term ends", "Month ends"],
+    default="Term ends",
+    key="overview_freq",
+    help="Term ends since 2005 (31 Dec, 31 Mar, 31 Aug) or month ends since September 2018",
+)
+freq = "month" if freq_label == "Month ends" else "term"
 split = right.segmented_control(
     "Break down by", ["None", "Phase", "Type"], default="None", key="overview_split"
 )
 measure = TREND_MEASURES[measure_label]
 by = {"Phase": ["phase"], "Type": ["sector"]}.get(split or "None", [])
-trend = trends.kpi_series(local_counts, by)
+trend_counts = (
+    local_counts
+    if freq == "term"
+    else county.filtered(county.trend_counts(version, freq), chosen.la, chosen.phase, chosen.sector)
+)
+trend = trends.kpi_series(trend_counts, by)
+coverage = series if freq == "term" else trends.kpi_series(trend_counts)
 fig = go.Figure()
 symbols = ["circle", "square", "diamond", "triangle-up", "x", "star", "cross"]
 groups = [("All schools", trend)] if not by else [(str(k), g) for k, g in trend.groupby(by[0], dropna=False)]
@@ -128,8 +146,8 @@ for number, (name, group) in enumerate(groups):
     )
 fig.add_trace(
     go.Scatter(
-        x=series["as_at"],
-        y=series["pct_known_exactly"],
+        x=coverage["as_at"],
+        y=coverage["pct_known_exactly"],
         name="Grade known exactly (%)",
         mode="lines",
         line={"dash": "dot", "color": "#000000"},
@@ -137,14 +155,14 @@ fig.add_trace(
     )
 )
 fig.update_layout(
-    title=f"{measure_label}, {chosen.describe()}, at each term end",
+    title=f"{measure_label}, {chosen.describe()}, at each {freq} end",
     yaxis={"title": measure_label},
     yaxis2={"title": "Grade known exactly (%)", "overlaying": "y", "side": "right", "range": [0, 101]},
     legend={"orientation": "h"},
 )
 table = trend[["as_at", *by, measure, "schools", "schools_with_grade", "pct_known_exactly"]].copy()
 table["as_at"] = table["as_at"].dt.date
-low = series[series["pct_known_exactly"] < 100]
+low = coverage[coverage["pct_known_exactly"] < 100]
 gap_note = (
     f"Grade known exactly for as little as {low['pct_known_exactly'].min():.1f}% of schools between "
     f"{low['as_at'].min():%b %Y} and {low['as_at'].max():%b %Y} (no file records graded inspections between "
@@ -152,7 +170,7 @@ gap_note = (
     if not low.empty
     else "Grade known exactly for every school at every date shown."
 )
-latest_row, first_row = series.iloc[-1], series.iloc[0]
+latest_row, first_row = coverage.iloc[-1], coverage.iloc[0]
 unit = "%" if "pct" in measure else ""
 summary = (
     f"{measure_label} for {chosen.describe()}: {_fmt(first_row[measure], unit)} on "
@@ -193,8 +211,10 @@ bar.update_layout(
     yaxis={"autorange": "reversed"},
     xaxis={"title": "% schools good or outstanding", "range": [0, 105]},
 )
-rank = compare.loc[compare["role"] != "England"].reset_index(drop=True)
-position = int(rank.index[rank["role"] == "selected"][0]) + 1 if (rank["role"] == "selected").any() else None
+rank = compare.loc[compare["role"] != "England"]
+position = (
+    int(rank.loc[rank["role"] == "selected", "rank"].iloc[0]) if (rank["role"] == "selected").any() else None
+)
 chart_with_alternative(
     bar,
     compare.drop(columns=["label"]),
@@ -204,4 +224,19 @@ chart_with_alternative(
     else "",
     name=f"neighbours-{chosen.la}",
     key="overview-neighbours",
+)
+st.dataframe(
+    compare.drop(columns=["label"]),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "rank": "Rank",
+        "la_name": "Local authority",
+        "role": "Role",
+        "schools_with_grade": "Schools with a grade",
+        "schools_good_or_outstanding": "Good or outstanding",
+        "pct_schools_good_or_outstanding": st.column_config.NumberColumn(
+            "% good or outstanding", format="%.1f"
+        ),
+    },
 )

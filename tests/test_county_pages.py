@@ -10,6 +10,8 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -66,6 +68,21 @@ def test_overview_headlines_equal_cli_kpis(app_env: Path) -> None:
     assert shown["Serious weaknesses"] == f"{cli['schools_serious_weaknesses']:,}"
     assert shown["Special measures"] == f"{cli['schools_special_measures']:,}"
     assert shown["Stuck below good"] == f"{cli['schools_stuck_below_good']:,}"
+    england = subprocess.run(
+        [sys.executable, "-m", "analytics", "kpis", "--format", "json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    neighbours = at.dataframe[0].value.set_index("la_name")
+    assert len(neighbours) == 12  # the LA, its ten statistical neighbours (LAIT) and England
+    assert neighbours.loc[LA, "pct_schools_good_or_outstanding"] == cli["pct_schools_good_or_outstanding"]
+    assert (
+        neighbours.loc["England", "pct_schools_good_or_outstanding"]
+        == json.loads(england.stdout)["pct_schools_good_or_outstanding"]
+    )
 
 
 def _day(text: str) -> date | None:
@@ -119,3 +136,54 @@ def test_districts_lists_a_districts_schools_with_drilldown_links(app_env: Path)
     assert not at.exception
     assert at.dataframe[1].value.shape[0] == int(kpis.set_index("district").loc[other, "schools"])
     assert at.query_params["district"] in (other, [other])
+
+
+@pytest.fixture
+def mapped_env(demo_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private copy of the demo database with a Kent 'postcode areas' mapping imported by the CLI."""
+    import shutil
+
+    import streamlit as st
+
+    from analytics.config import get_settings
+    from analytics.store import reset_engine_cache
+
+    copy = tmp_path / "mapped.db"
+    shutil.copy(demo_sqlite, copy)
+    mapping = tmp_path / "kent-areas.csv"
+    with OFSTED_CSV.open(encoding="utf-8-sig", newline="") as handle, mapping.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["URN", "District"])
+        for row in csv.DictReader(handle):
+            if row["Local authority"] == "Kent" and row["Postcode"]:
+                writer.writerow([row["URN"], row["Postcode"][:2]])  # postcode area: CT, ME, TN, DA, BR...
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{copy}"}
+    subprocess.run(
+        [sys.executable, "-m", "analytics", "import", "districts", str(mapping), "--scheme", "areas"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{copy}")
+    get_settings.cache_clear()
+    reset_engine_cache()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield mapping
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    get_settings.cache_clear()
+    reset_engine_cache()
+
+
+def test_districts_from_an_imported_mapping(mapped_env: Path) -> None:
+    expected: Counter[str] = Counter()  # postcode area -> open schools, from the raw CSV
+    with OFSTED_CSV.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["Local authority"] == "Kent" and row["Postcode"]:
+                expected[row["Postcode"][:2]] += 1
+    at = _page("pages/districts.py", la="Kent", scheme="areas")
+    table = at.dataframe[0].value.set_index("district")
+    assert {d: int(n) for d, n in table["schools"].items()} == dict(expected)
+    assert "areas" in at.selectbox(key="_w_scheme").options

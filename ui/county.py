@@ -6,6 +6,7 @@ Each heavy frame is computed once for all of England per data version and filter
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -16,6 +17,7 @@ from analytics.metrics import county_kpis, uninspected_count
 from ui import data
 
 TREND_START = date(2005, 9, 1)
+MONTHLY_START = date(2018, 9, 1)  # month ends: the recent years, where monthly meetings look
 GROUPS = ["la_name", "phase", "sector"]
 
 
@@ -27,9 +29,14 @@ def schools(_version: int) -> pd.DataFrame:
     return frame
 
 
+@st.cache_data(show_spinner=False, max_entries=2)
+def phases(_version: int) -> list[str]:
+    return sorted(schools(_version)["phase"].dropna().unique())
+
+
 @st.cache_data(show_spinner="Loading the inspection history...", max_entries=2)
 def inspections(_version: int) -> pd.DataFrame:
-    return queries.inspections(data.engine())
+    return queries.grade_history(data.engine())
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
@@ -47,7 +54,8 @@ def data_date(_version: int) -> date:
 def trend_counts(_version: int, freq: str = "term") -> pd.DataFrame:
     """Additive KPI counts for every as-at date x LA x phase x sector (all of England, computed once)."""
     frame = schools(_version)
-    dates = trends.as_at_dates(TREND_START, data_date(_version), freq)
+    start = MONTHLY_START if freq == "month" else TREND_START
+    dates = trends.as_at_dates(start, data_date(_version), freq)
     final = pd.Timestamp(data_date(_version))
     if not dates or dates[-1] != final:
         dates.append(final)
@@ -108,10 +116,7 @@ def _neighbours(_version: int, la: str) -> list[str]:
         return []
     found = finder(data.engine(), la)
     if isinstance(found, pd.DataFrame):
-        column = next(
-            (c for c in found.columns if "neighbour" in c.lower() and "name" in c.lower()),
-            next((c for c in found.columns if "name" in c.lower()), found.columns[0]),
-        )
+        column = "neighbour_ofsted_name" if "neighbour_ofsted_name" in found else found.columns[-1]
         return [str(n) for n in found[column].dropna()]
     return [str(n) for n in found or []]
 
@@ -124,14 +129,40 @@ def neighbour_names(la: str) -> list[str]:
 CONSTITUENCY = "Parliamentary constituency"
 
 
-def district_schemes(_version: int, la: str) -> list[str]:
-    """Constituency (always) and any imported URN-to-district mappings covering this LA."""
-    return [CONSTITUENCY]
+@st.cache_data(show_spinner=False, max_entries=4)
+def district_schemes(_version: int) -> list[str]:
+    """Constituency (always) first, then the imported URN-to-district mappings in the store."""
+    finder = getattr(queries, "district_schemes", None)
+    return [CONSTITUENCY, *(finder(data.engine()) if finder else [])]
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _mapping(_version: int, scheme: str) -> pd.DataFrame | None:
+    finder = getattr(queries, "district_mapping", None)
+    return None if scheme == CONSTITUENCY or finder is None else finder(data.engine(), scheme)
 
 
 def district_of(_version: int, schools: pd.DataFrame, scheme: str) -> pd.Series:
     """Each school's district under a scheme, aligned to `schools`' index."""
-    return schools["constituency"].fillna("(no constituency)").astype(str)
+    try:
+        from analytics.districts import district_of as assign
+    except ImportError:  # the districts module is not in this build: constituency only
+        return schools["constituency"].fillna("(no constituency)").astype(str)
+    return assign(schools, _mapping(_version, scheme)).astype(str)
+
+
+def import_districts(path: str, scheme: str) -> str:
+    """Run the districts importer (all-or-nothing) on an uploaded file; returns its one-line result."""
+    from analytics.ingest.registry import IMPORTERS
+
+    result = IMPORTERS["districts"].load(data.engine(), Path(path), scheme=scheme)
+    return f"{result.rows_read:,} rows read, {result.rows_inserted:,} schools mapped"
+
+
+def can_import_districts() -> bool:
+    from analytics.ingest.registry import IMPORTERS
+
+    return "districts" in IMPORTERS
 
 
 def district_table(schools: pd.DataFrame, district: pd.Series) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from ui import data
+from ui import county, data
 
 ALL = "All"
 PHASES = (ALL, "Primary", "Secondary", "Special", "PRU", "Nursery", "All-through")
@@ -76,7 +76,9 @@ def county_filters(*, with_phase: bool = True) -> Filters:
     _seed_from_url()
     names = data.la_names(data.version())
     la = _choice("Local authority", names, "la", data.default_la(names))
-    phase = _choice("Phase", PHASES, "phase", ALL) if with_phase else ALL
+    present = set(county.phases(data.version()))
+    phases = [ALL, *[p for p in PHASES[1:] if p in present], *sorted(present - set(PHASES))]
+    phase = _choice("Phase", phases, "phase", ALL) if with_phase else ALL
     sector = _choice("Type", SECTORS, "sector", ALL, help="Academy includes free schools")
     return Filters(la=la, phase=phase, sector=sector)
 
