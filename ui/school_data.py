@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -56,3 +61,14 @@ def school_url(urn: int) -> str:
     """Relative deep link to a school's drilldown, e.g. for `st.column_config.LinkColumn` in any school list
     (or use `st.page_link("pages/school.py", query_params={"urn": str(urn)})`)."""
     return f"/school?urn={int(urn)}"
+
+
+def hook(module: str, name: str) -> Callable[..., Any] | None:
+    """A per-school function another issue provides, if it has landed: `module.name(engine, urn)` returning
+    a DataFrame to show (`analytics.risk.school_risk`: score and drivers;
+    `analytics.register.school_register`: LA category history, notes, interventions). None until then; the
+    page then says "not available yet"."""
+    if importlib.util.find_spec(module) is None:
+        return None
+    found = getattr(importlib.import_module(module), name, None)
+    return found if callable(found) else None
