@@ -49,7 +49,8 @@ def read_frame(engine: Engine, query: Select) -> pd.DataFrame:
 
 
 def la_names(engine: Engine) -> list[str]:
-    query = select(SCHOOLS.c.la_name).where(SCHOOLS.c.is_open.is_(True), SCHOOLS.c.la_name.is_not(None)).distinct()
+    open_named = (SCHOOLS.c.is_open.is_(True), SCHOOLS.c.la_name.is_not(None))
+    query = select(SCHOOLS.c.la_name).where(*open_named).distinct()
     return sorted(read_frame(engine, query)["la_name"])
 
 
@@ -122,7 +123,9 @@ def school_links(engine: Engine, urns: list[int] | None = None) -> pd.DataFrame:
     return read_frame(engine, query)
 
 
-def context_values(engine: Engine, urns: list[int] | None = None, measures: list[str] | None = None) -> pd.DataFrame:
+def context_values(
+    engine: Engine, urns: list[int] | None = None, measures: list[str] | None = None
+) -> pd.DataFrame:
     query = select(CONTEXT)
     if urns is not None:
         query = query.where(CONTEXT.c.urn.in_(urns))

@@ -27,7 +27,8 @@ from analytics.ingest.common import ImportResult
 
 OFSTED_DIR = DATA_DIR / "ofsted-state-funded-inspections-outcomes-2025-08"
 OFSTED_FILE = (
-    OFSTED_DIR / "State-funded_schools_inspections_and_outcomes_as_at_31_August_2025.converted-from-parquet.csv"
+    OFSTED_DIR
+    / "State-funded_schools_inspections_and_outcomes_as_at_31_August_2025.converted-from-parquet.csv"
 )
 HISTORY_FILE = DATA_DIR / "ofsted-inspection-history-2005-2020-scraped" / "ofsted_ratings_2018.csv"
 GIAS_LINKS_FILE = DATA_DIR / "gias-establishment-links-2025" / "links_edubasealldata.csv"
@@ -62,7 +63,8 @@ class Importer:
 IMPORTERS: dict[str, Importer] = {
     imp.kind: imp
     for imp in (
-        Importer(ofsted_outcomes.KIND, "Ofsted 'State-funded schools inspections and outcomes as at <date>' CSV",
+        Importer(ofsted_outcomes.KIND,
+                 "Ofsted 'State-funded schools inspections and outcomes as at <date>' CSV",
                  ofsted_outcomes.import_file, (Bundled(OFSTED_FILE),)),
         Importer(ofsted_history.KIND, "Graded-inspection history 2005-2020 (URN, Rating, Inspection Date)",
                  ofsted_history.import_file, (Bundled(HISTORY_FILE),)),

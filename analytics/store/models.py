@@ -1,7 +1,7 @@
 """SQLModel tables of the store.
 
-Natural keys carry the upserts: schools by URN, inspections by Ofsted inspection number (or URN + start date for
-the scraped history, which has no numbers), context values by URN + academic year + measure.
+Natural keys carry the upserts: schools by URN, inspections by Ofsted inspection number (or URN + start date
+for the scraped history, which has no numbers), context values by URN + academic year + measure.
 Grades are stored exactly as published: 1-4 on the 2005-2024 frameworks, report-card words from November 2025.
 """
 
@@ -40,7 +40,9 @@ class SchoolBase(SQLModel):
     idaci_quintile: int | None = None
     open_date: date | None = None
     is_open: bool = True
-    latest_graded_number: str | None = Field(default=None, description="Ofsted's pointer, predecessor included")
+    latest_graded_number: str | None = Field(
+        default=None, description="Ofsted's pointer, predecessor included"
+    )
     previous_graded_number: str | None = None
     latest_ungraded_number: str | None = None
     ungraded_since_graded: int | None = None
