@@ -138,6 +138,7 @@ def movement_lineage(
     """Lineage inspections as `grade_panel` sees them: GIAS-only predecessors before opening, else Ofsted's.
 
     So the movement tables and the as-at grades agree, and the latest inspection's previous grade is Ofsted's.
+    Where Ofsted's lineage has no previous graded inspection, a GIAS predecessor's (inherited) is used.
     """
     official = lineage_inspections(inspections, lineage_map(schools, inspections))
     if links is None or links.empty:
@@ -146,7 +147,15 @@ def movement_lineage(
     opened = pd.to_datetime(schools.set_index("urn")["open_date"], errors="coerce").astype("datetime64[ns]")
     full_before = full["start"] < full["current_urn"].map(opened)
     official_after = ~(official["start"] < official["current_urn"].map(opened))
-    both = pd.concat([full[full_before], official[official_after]], ignore_index=True)
+    after = official[official_after].copy()
+    key = ["current_urn", "urn", "start"]
+    fill = after[key].merge(
+        full[[*key, "previous_grade", "previous_start", "previous_urn"]], on=key, how="left"
+    )
+    missing = after["previous_grade"].isna().to_numpy() & fill["previous_grade"].notna().to_numpy()
+    for column in ("previous_grade", "previous_start", "previous_urn"):
+        after.loc[missing, column] = fill.loc[missing, column].to_numpy()
+    both = pd.concat([full[full_before], after], ignore_index=True)
     return both.sort_values(["current_urn", "start"], kind="stable").reset_index(drop=True)
 
 
