@@ -3,8 +3,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
+AXE := node_modules/axe-core/axe.min.js
+PYTEST_ARGS ?=
 
-.PHONY: run test lint bench clean-db
+.PHONY: run test pytest lint bench clean-db
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,8 +14,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-node_modules/axe-core/axe.min.js: package.json
+$(AXE): package.json
 	npm install --no-package-lock --no-audit --no-fund --silent
+	test -f $@ && touch $@
 
 run: $(STAMP)
 	$(PY) -m analytics init-demo
@@ -23,11 +26,18 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy analytics ui
 
-test: $(STAMP) node_modules/axe-core/axe.min.js lint
-	$(PY) -m pytest
+pytest: $(STAMP) $(AXE)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The whole suite and the linters; both always run (a lint error must not hide test results), either fails it.
+test: $(STAMP) $(AXE)
+	@status=0; \
+	$(MAKE) --no-print-directory pytest || status=1; \
+	$(MAKE) --no-print-directory lint || status=1; \
+	exit $$status
 
 bench: $(STAMP)
-	$(PY) benchmarks/import_benchmark.py
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean-db:
 	rm -f data/app.db data/app.db-wal data/app.db-shm

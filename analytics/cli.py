@@ -30,10 +30,17 @@ def _make_import_command(kind: str) -> None:
 
     def command(
         file: Annotated[Path, typer.Argument(help="the file exactly as published")],
-        year: Annotated[int | None, typer.Option(help="academic year the file covers (e.g. 2019 = 2018/19)")] = None,
-        as_at: Annotated[str | None, typer.Option(help="data date dd/mm/yyyy if not in the file name")] = None,
+        year: Annotated[
+            int | None, typer.Option(help="academic year the file covers (e.g. 2019 = 2018/19)")
+        ] = None,
+        as_at: Annotated[
+            str | None, typer.Option(help="data date dd/mm/yyyy if not in the file name")
+        ] = None,
+        scheme: Annotated[str | None, typer.Option(help="name of the district mapping (districts)")] = None,
     ) -> None:
         options: dict[str, Any] = {}
+        if scheme is not None:
+            options["scheme"] = scheme
         if year is not None:
             options["year"] = year
         if as_at is not None:
@@ -77,7 +84,8 @@ def resolve_la(name: str, known: list[str]) -> str:
         return by_lower[name.lower()]
     close = difflib.get_close_matches(name, known, n=5, cutoff=0.5)
     close += [k for k in known if name.lower() in k.lower() and k not in close]
-    hint = f" Did you mean: {', '.join(close[:5])}?" if close else " Run `python -m analytics las` for the list."
+    listing = " Run `python -m analytics las` for the list."
+    hint = f" Did you mean: {', '.join(close[:5])}?" if close else listing
     fail(f"Unknown local authority '{name}'.{hint}", code=2)
     return ""
 

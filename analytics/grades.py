@@ -14,12 +14,29 @@ GRADE_LABELS = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inad
 SATISFACTORY_UNTIL = date(2012, 8, 31)
 NO_OVERALL_FROM = date(2024, 9, 2)
 REPORT_CARDS_FROM = date(2025, 11, 10)
-REPORT_CARD_LEVELS = ("exceptional", "strong standard", "expected standard", "needs attention", "urgent improvement")
-REPORT_CARD_AREAS = (
-    "rc_inclusion", "rc_curriculum_and_teaching", "rc_achievement", "rc_attendance_and_behaviour",
-    "rc_personal_development", "rc_leadership_and_governance", "rc_early_years", "rc_sixth_form",
+REPORT_CARD_LEVELS = (
+    "exceptional",
+    "strong standard",
+    "expected standard",
+    "needs attention",
+    "urgent improvement",
 )
-KEY_JUDGEMENTS = ("quality_of_education", "behaviour_and_attitudes", "personal_development", "leadership_and_management")
+REPORT_CARD_AREAS = (
+    "rc_inclusion",
+    "rc_curriculum_and_teaching",
+    "rc_achievement",
+    "rc_attendance_and_behaviour",
+    "rc_personal_development",
+    "rc_leadership_and_governance",
+    "rc_early_years",
+    "rc_sixth_form",
+)
+KEY_JUDGEMENTS = (
+    "quality_of_education",
+    "behaviour_and_attitudes",
+    "personal_development",
+    "leadership_and_management",
+)
 
 # Headline sources, shown next to every grade.
 PUBLISHED = "published"
@@ -44,6 +61,25 @@ def framework_for(start: date | None) -> str:
     return "Report cards 2025"
 
 
+FRAMEWORK_STARTS = (
+    (date(2012, 9, 1), "2012 framework"),
+    (date(2015, 9, 1), "Common inspection framework 2015"),
+    (date(2019, 9, 1), "Education inspection framework 2019"),
+    (NO_OVERALL_FROM, "EIF 2024/25 (no overall grade)"),
+    (REPORT_CARDS_FROM, "Report cards 2025"),
+)
+
+
+def frameworks_for(starts: pd.Series) -> pd.Series:
+    """`framework_for` over a column of start dates at once (same boundaries, 'unknown' for missing)."""
+    days = pd.to_datetime(starts).to_numpy(dtype="datetime64[D]")
+    bounds = np.array([d for d, _ in FRAMEWORK_STARTS], dtype="datetime64[D]")
+    names = np.array(["2005-2012 (Satisfactory)", *(n for _, n in FRAMEWORK_STARTS)], dtype=object)
+    out = names[np.searchsorted(bounds, days, side="right")]
+    out[np.isnat(days)] = "unknown"
+    return pd.Series(out, index=starts.index, dtype=object)
+
+
 def grade_label(grade: float | int | None, start: date | None = None) -> str:
     """'Requires improvement' is called 'Satisfactory' before September 2012."""
     if grade is None or pd.isna(grade):
@@ -62,7 +98,12 @@ def derive_not_judged_grade(
     safeguarding_effective: bool | None,
 ) -> int | None:
     """Headline grade for a 2024/25 inspection with no overall effectiveness (DESIGN.md section 2)."""
-    judgements = [quality_of_education, behaviour_and_attitudes, personal_development, leadership_and_management]
+    judgements = [
+        quality_of_education,
+        behaviour_and_attitudes,
+        personal_development,
+        leadership_and_management,
+    ]
     if any(j is not None and not pd.isna(j) and int(j) == 4 for j in judgements):
         return 4
     if category_of_concern or safeguarding_effective is False:
@@ -76,16 +117,28 @@ def derive_not_judged_grade(
     return 2
 
 
+def _is_false(value: object) -> bool:
+    """True only for a recorded 'no' (False, numpy False, 0); missing (None, NaN, pd.NA) is not 'no'."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return False
+    return bool(value == 0)
+
+
+def _present(value: object) -> bool:
+    return value is not None and value is not pd.NA and not (isinstance(value, float) and np.isnan(value))
+
+
 def report_card_adverse(row: pd.Series) -> bool | None:
     """Derived adverse flag for report cards, for continuity only (labelled wherever shown)."""
     grades = [row.get(a) for a in REPORT_CARD_AREAS if isinstance(row.get(a), str)]
-    if not grades and row.get("rc_safeguarding_met") is None:
+    safeguarding = row.get("rc_safeguarding_met")
+    if not grades and not _present(safeguarding):
         return None
     leadership = row.get("rc_leadership_and_governance")
     return bool(
         leadership in ("needs attention", "urgent improvement")
         or "urgent improvement" in grades
-        or row.get("rc_safeguarding_met") is False
+        or _is_false(safeguarding)
     )
 
 
@@ -97,23 +150,29 @@ def headline_grades(inspections: pd.DataFrame) -> pd.DataFrame:
     Vectorised; `inspections` needs the overall, category, safeguarding and key-judgement columns.
     """
     df = inspections
-    published = pd.to_numeric(df["overall_effectiveness"], errors="coerce")
+    published = pd.to_numeric(df["overall_effectiveness"], errors="coerce").astype("float64")
     starts = pd.to_datetime(df["start_date"])
     is_report_card = starts >= pd.Timestamp(REPORT_CARDS_FROM)
     if "rc_leadership_and_governance" in df:
         is_report_card &= published.isna()
     needs_derivation = published.isna() & ~is_report_card & (starts >= pd.Timestamp(NO_OVERALL_FROM))
-    kj = {k: pd.to_numeric(df[k], errors="coerce") for k in KEY_JUDGEMENTS}
+    # Plain float64 so nullable (Int64, pd.NA) and database (float NaN) inputs compare alike.
+    kj = {k: pd.to_numeric(df[k], errors="coerce").astype("float64") for k in KEY_JUDGEMENTS}
     any_judged = pd.concat(kj.values(), axis=1).notna().any(axis=1)
     any4 = pd.concat([kj[k] == 4 for k in KEY_JUDGEMENTS], axis=1).any(axis=1)
-    category = df["category_of_concern"].fillna("").astype(str).str.len() > 0
-    unsafe = df["safeguarding_effective"].astype(object).map(lambda v: v is False or v == 0)
+    category = df["category_of_concern"].map(lambda v: isinstance(v, str) and v.strip() != "").astype(bool)
+    unsafe = df["safeguarding_effective"].astype(object).map(_is_false).astype(bool)
     ri = (kj["quality_of_education"] == 3) | (kj["leadership_and_management"] == 3)
     all1 = pd.concat([kj[k] == 1 for k in KEY_JUDGEMENTS], axis=1).all(axis=1)
-    derived = np.select(
-        [any4 | category | unsafe, ~any_judged, ri, all1], [4, np.nan, 3, 1], default=2
+    derived = np.select([any4 | category | unsafe, ~any_judged, ri, all1], [4, np.nan, 3, 1], default=2)
+    grade = published.where(~needs_derivation, pd.Series(derived, index=df.index))
+    derives, report_card, missing = (
+        needs_derivation.to_numpy(),
+        is_report_card.to_numpy(),
+        grade.isna().to_numpy(),
     )
-    grade = published.where(~needs_derivation, derived)
-    source = np.where(needs_derivation & grade.notna(), DERIVED, np.where(is_report_card, REPORT_CARD, PUBLISHED))
-    source = np.where(grade.isna() & ~is_report_card, None, source)
+    source = np.where(derives & ~missing, DERIVED, np.where(report_card, REPORT_CARD, PUBLISHED)).astype(
+        object
+    )
+    source[missing & ~report_card] = None
     return pd.DataFrame({"grade": grade.astype("Float64"), "grade_source": source}, index=df.index)

@@ -7,9 +7,16 @@ from typing import Any
 import pandas as pd
 
 KPI_KEYS = (
-    "schools_with_grade", "pct_schools_good_or_outstanding", "pupils_in_good_or_outstanding",
-    "pct_pupils_good_or_outstanding", "schools_requires_improvement", "schools_inadequate",
-    "schools_special_measures", "schools_serious_weaknesses", "schools_declined", "schools_stuck_below_good",
+    "schools_with_grade",
+    "pct_schools_good_or_outstanding",
+    "pupils_in_good_or_outstanding",
+    "pct_pupils_good_or_outstanding",
+    "schools_requires_improvement",
+    "schools_inadequate",
+    "schools_special_measures",
+    "schools_serious_weaknesses",
+    "schools_declined",
+    "schools_stuck_below_good",
 )
 
 

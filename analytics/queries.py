@@ -49,7 +49,8 @@ def read_frame(engine: Engine, query: Select) -> pd.DataFrame:
 
 
 def la_names(engine: Engine) -> list[str]:
-    query = select(SCHOOLS.c.la_name).where(SCHOOLS.c.is_open.is_(True), SCHOOLS.c.la_name.is_not(None)).distinct()
+    open_named = (SCHOOLS.c.is_open.is_(True), SCHOOLS.c.la_name.is_not(None))
+    query = select(SCHOOLS.c.la_name).where(*open_named).distinct()
     return sorted(read_frame(engine, query)["la_name"])
 
 
@@ -122,7 +123,9 @@ def school_links(engine: Engine, urns: list[int] | None = None) -> pd.DataFrame:
     return read_frame(engine, query)
 
 
-def context_values(engine: Engine, urns: list[int] | None = None, measures: list[str] | None = None) -> pd.DataFrame:
+def context_values(
+    engine: Engine, urns: list[int] | None = None, measures: list[str] | None = None
+) -> pd.DataFrame:
     query = select(CONTEXT)
     if urns is not None:
         query = query.where(CONTEXT.c.urn.in_(urns))
@@ -140,3 +143,141 @@ def import_log(engine: Engine) -> pd.DataFrame:
         table.c.imported_at, table.c.imported_by,
     ).order_by(table.c.id.desc())
     return read_frame(engine, query)
+
+
+# --------------------------------------------------------------------------- local authorities (LAIT)
+
+
+def local_authorities(engine: Engine) -> pd.DataFrame:
+    """LAs from the LAIT code list: code, name (LAIT spelling), region, and `ofsted_name` (school.la_name)."""
+    from analytics.localauthorities import ofsted_names
+    from analytics.store.models import LocalAuthority
+
+    table = LocalAuthority.__table__  # type: ignore[attr-defined]
+    frame = read_frame(engine, select(table.c.code, table.c.name, table.c.region).order_by(table.c.name))
+    frame["ofsted_name"] = ofsted_names(frame["name"], la_names(engine))
+    return frame
+
+
+def stat_neighbours(engine: Engine, la_name: str) -> pd.DataFrame:
+    """The LA's ten statistical neighbours (rank 1 = closest) with codes, LAIT and Ofsted names, closeness.
+
+    `la_name` may be spelled as Ofsted or as LAIT does; an unknown LA gives an empty frame.
+    """
+    from analytics.localauthorities import lait_name
+    from analytics.store.models import StatNeighbour
+
+    authorities = local_authorities(engine)
+    wanted = lait_name(la_name)
+    match = authorities.loc[(authorities["name"] == wanted) | (authorities["ofsted_name"] == la_name), "code"]
+    table = StatNeighbour.__table__  # type: ignore[attr-defined]
+    code = int(match.iloc[0]) if len(match) else -1
+    query = select(table.c.rank, table.c.neighbour_code, table.c.closeness).where(table.c.la_code == code)
+    frame = read_frame(engine, query.order_by(table.c.rank))
+    names = authorities.drop_duplicates("code").set_index("code")
+    frame["neighbour_name"] = names["name"].reindex(frame["neighbour_code"]).to_numpy()
+    frame["neighbour_ofsted_name"] = names["ofsted_name"].reindex(frame["neighbour_code"]).to_numpy()
+    return frame[["rank", "neighbour_code", "neighbour_name", "neighbour_ofsted_name", "closeness"]]
+
+
+def context_sums_by_la(
+    engine: Engine,
+    groups: pd.DataFrame,
+    weights: dict[str, str | None],
+    differences: dict[str, tuple[str, str]] | None = None,
+) -> pd.DataFrame:
+    """Per LA, phase, year and measure: sum of value x weight (`weighted`), of weights (`weight`), schools.
+
+    Aggregated in the database (the context table has ~800k rows; loading it takes far longer). `groups`
+    (index URN; columns la, phase) travels in a temporary table; `weights` maps each measure to the measure
+    weighting it (None: weight 1); `differences` adds per-school measures a - b (e.g. income - expenditure).
+    Same result as `analytics.school_profile.la_sums` on the loaded rows.
+    """
+    from sqlalchemy import BigInteger, Column, MetaData, String, Table, and_, case, func, literal, union_all
+
+    mapping = Table(
+        "tmp_school_la", MetaData(), Column("urn", BigInteger, primary_key=True), Column("la", String),
+        Column("phase", String),
+        prefixes=["TEMPORARY"],
+    )
+    real = [m for m in weights if m not in (differences or {})]
+    parts = [select(CONTEXT.c.urn, CONTEXT.c.year, CONTEXT.c.measure, CONTEXT.c.value)
+             .where(CONTEXT.c.measure.in_(real), CONTEXT.c.value.is_not(None))]
+    for name, (left, right) in (differences or {}).items():
+        a, b = CONTEXT.alias(f"{name}_a"), CONTEXT.alias(f"{name}_b")
+        parts.append(
+            select(a.c.urn, a.c.year, literal(name).label("measure"), (a.c.value - b.c.value).label("value"))
+            .join(b, and_(b.c.urn == a.c.urn, b.c.year == a.c.year, b.c.measure == right))
+            .where(a.c.measure == left, a.c.value.is_not(None), b.c.value.is_not(None))
+        )
+    rows = union_all(*parts).subquery("rows")
+    w = CONTEXT.alias("w")
+    weighted_by = {m: wm for m, wm in weights.items() if wm}
+    weight_measure = case(weighted_by, value=rows.c.measure, else_=None)
+    weight = case((weight_measure.is_(None), literal(1.0)), else_=w.c.value)
+    query = (
+        select(mapping.c.la, mapping.c.phase, rows.c.year, rows.c.measure,
+               func.sum(rows.c.value * weight).label("weighted"), func.sum(weight).label("weight"),
+               func.count(rows.c.urn.distinct()).label("schools"))
+        .select_from(rows)
+        .join(mapping, mapping.c.urn == rows.c.urn)
+        .outerjoin(w, and_(w.c.urn == rows.c.urn, w.c.year == rows.c.year, w.c.measure == weight_measure))
+        .where(weight > 0)
+        .group_by(mapping.c.la, mapping.c.phase, rows.c.year, rows.c.measure)
+    )
+    known = groups.dropna(subset=["la"])
+    pairs = [
+        {"urn": int(u), "la": str(la), "phase": str(phase)}
+        for u, la, phase in zip(known.index, known["la"], known["phase"], strict=True)
+    ]
+    with engine.connect() as connection, connection.begin():
+        mapping.create(connection)
+        if pairs:
+            connection.execute(mapping.insert(), pairs)
+        result = connection.execute(query)
+        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        mapping.drop(connection)
+    for column in ("weighted", "weight"):
+        frame[column] = frame[column].astype("float64")
+    return frame
+
+
+# ----------------------------------------------------------------------------------- district mappings
+
+
+def district_mapping(engine: Engine, scheme: str) -> pd.DataFrame:
+    """An imported district mapping: urn, district, la_name (the district's LA), one row per mapped school."""
+    from analytics.store.models import District, SchoolDistrict
+
+    districts = District.__table__  # type: ignore[attr-defined]
+    links = SchoolDistrict.__table__  # type: ignore[attr-defined]
+    query = (
+        select(links.c.urn, districts.c.name.label("district"), districts.c.la_name)
+        .join(districts, districts.c.id == links.c.district_id)
+        .where(links.c.scheme == scheme)
+        .order_by(links.c.urn)
+    )
+    return read_frame(engine, query)
+
+
+def district_schemes(engine: Engine) -> list[str]:
+    """Names of the imported district mappings (the constituency default is not stored)."""
+    from analytics.store.models import SchoolDistrict
+
+    links = SchoolDistrict.__table__  # type: ignore[attr-defined]
+    return sorted(read_frame(engine, select(links.c.scheme).distinct())["scheme"])
+
+
+# ----------------------------------------------------------------------------------- grade history (trends)
+
+GRADE_HISTORY_COLUMNS = (
+    "inspection_number", "urn", "start_date", "is_graded", "overall_effectiveness", "category_of_concern",
+    "quality_of_education", "behaviour_and_attitudes", "personal_development", "leadership_and_management",
+    "safeguarding_effective", "rc_leadership_and_governance",
+)
+
+
+def grade_history(engine: Engine) -> pd.DataFrame:
+    """Every inspection with only the columns the headline rule needs, plus `grade` (for trends, movement)."""
+    query = select(*[INSPECTIONS.c[c] for c in GRADE_HISTORY_COLUMNS])
+    return add_headline(read_frame(engine, query.order_by(INSPECTIONS.c.urn, INSPECTIONS.c.start_date)))

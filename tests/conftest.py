@@ -68,7 +68,9 @@ def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engi
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def national_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def national_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     """The full national Ofsted file and history imported once per backend. Read-only for tests."""
     for engine in _fresh_database(request.param, tmp_path_factory.mktemp(f"national-{request.param}")):
         ofsted_outcomes.import_file(engine, OFSTED_FILE)

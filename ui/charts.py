@@ -1,4 +1,4 @@
-"""Chart conventions: colour-blind-safe palette, never colour alone, always a table/text alternative and exports."""
+"""Chart conventions: colour-blind-safe palette, never colour alone, a table/text alternative and exports."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-# Okabe-Ito palette (colour-blind safe); grades also carry their label and a marker/pattern, never colour alone.
+# Okabe-Ito palette (colour-blind safe); grades also carry their label and a marker, never colour alone.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 GRADE_COLOURS = {
     "Outstanding": "#0072B2", "Good": "#009E73", "Requires improvement": "#E69F00", "Satisfactory": "#E69F00",

@@ -19,7 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, func, select
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+from sqlalchemy import Boolean, Column, Connection, Date, Select, Table, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 #: Cells that mean "no value" in DfE/Ofsted files; stored as missing, never 0.
@@ -54,13 +57,17 @@ class ImportRejected(Exception):
         more = len(self.problems) - MAX_PROBLEMS_SHOWN
         tail = f"\n  ... and {more} more problems" if more > 0 else ""
         super().__init__(
-            f"{self.file.name} rejected ({len(self.problems)} problem(s)); nothing was imported:\n{shown}{tail}"
+            f"{self.file.name} rejected ({len(self.problems)} problem(s)); nothing was imported:"
+            f"\n{shown}{tail}"
         )
 
     def report(self) -> pd.DataFrame:
         """All problems as a table (file, row, column, reason) for the validation report."""
         return pd.DataFrame(
-            [{"file": self.file.name, "row": p.row, "column": p.column, "reason": p.reason} for p in self.problems]
+            [
+                {"file": self.file.name, "row": p.row, "column": p.column, "reason": p.reason}
+                for p in self.problems
+            ]
         )
 
 
@@ -87,56 +94,128 @@ def sha256_of(path: Path) -> str:
 # --------------------------------------------------------------------------------------------- reading files
 
 
-def _decode(path: Path, raw: bytes) -> str:
+def _decode(path: Path, raw: bytes) -> tuple[bytes, str]:
+    """Check the bytes are a text CSV; return them as UTF-8 (BOM removed) and the encoding they were in."""
     if not raw.strip():
         raise ImportRejected(path, [Problem(None, None, "the file is empty")])
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4096]:
-        raise ImportRejected(
-            path, [Problem(None, None, "wrong encoding: the file looks like UTF-16 or binary; save it as UTF-8 CSV")]
-        )
     if raw[:4] == b"PK\x03\x04":
         raise ImportRejected(path, [Problem(None, None, "this is a ZIP/XLSX workbook, not a CSV file")])
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4096]:
+        raise ImportRejected(
+            path,
+            [
+                Problem(
+                    None, None, "wrong encoding: the file looks like UTF-16 or binary; save it as UTF-8 CSV"
+                )
+            ],
+        )
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
     try:
-        return raw.decode("utf-8-sig")
+        raw.decode("utf-8")
+        return raw, "utf-8"
     except UnicodeDecodeError:
         pass
     try:
         # Ofsted publishes its CSVs in Windows-1252.
-        return raw.decode("cp1252")
+        return raw.decode("cp1252").encode("utf-8"), "cp1252"
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise ImportRejected(
-            path, [Problem(line, None, f"wrong encoding: byte 0x{raw[error.start]:02x} is neither UTF-8 nor Windows-1252")]
+            path,
+            [
+                Problem(
+                    line,
+                    None,
+                    f"wrong encoding: byte 0x{raw[error.start]:02x} is neither UTF-8 nor Windows-1252",
+                )
+            ],
         ) from None
 
 
 def read_csv_strict(path: Path | str, required: Iterable[str]) -> pd.DataFrame:
-    """Read a CSV into a frame of stripped strings, rejecting empty, binary, ragged or incomplete files."""
+    """Read a CSV into a frame of stripped strings, rejecting empty, binary, ragged or incomplete files.
+
+    The frame's index is the file row number of each record (header = row 1), blank lines skipped.
+    """
     path = Path(path)
     if not path.is_file():
         raise ImportRejected(path, [Problem(None, None, "file not found")])
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ImportRejected(path, [Problem(None, None, f"file is larger than {MAX_FILE_BYTES // 2**20} MB")])
-    text = _decode(path, path.read_bytes())
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
-    header = [h.strip() for h in header]
+    data, _encoding = _decode(path, path.read_bytes())
+    first_line = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+    header = [h.strip() for h in next(csv.reader([first_line]), [])]
     problems = _header_problems(header, required)
     if problems:
         raise ImportRejected(path, problems)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=True,
-            on_bad_lines="error", engine="c",
-        )
-    except pd.errors.ParserError as error:
-        raise ImportRejected(path, [Problem(None, None, f"malformed CSV: {error}")]) from None
+    table, skipped = _parse_csv(path, data, len(header))
+    frame = table.to_pandas()
     frame.columns = header
-    frame = frame.apply(lambda s: s.str.strip())
-    frame = frame.loc[~(frame == "").all(axis=1)]  # footer/blank rows
+    frame.index = _file_rows(len(frame), skipped)
+    frame = frame.loc[~_all_blank(table)]  # rows of empty fields only (e.g. a spreadsheet's footer)
     if frame.empty:
         raise ImportRejected(path, [Problem(None, None, "the file has a header but no data rows")])
-    frame.index = frame.index + 2  # file row numbers
     return frame
+
+
+def _parse_csv(path: Path, data: bytes, width: int) -> tuple[pa.Table, list[int]]:
+    """All cells as stripped strings (pyarrow's CSV reader); ragged rows are problems, blank lines skipped.
+
+    Returns the table and the file row numbers of the skipped blank lines (for row numbering).
+    """
+    problems: list[Problem] = []
+    blank_lines: list[int] = []
+
+    def invalid(row: pa_csv.InvalidRow) -> str:
+        if not (row.text or "").strip():
+            blank_lines.append(row.number)
+        else:
+            problems.append(
+                Problem(
+                    row.number,
+                    None,
+                    f"the row has {row.actual_columns} fields; the header has {row.expected_columns}",
+                )
+            )
+        return "skip"
+
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(
+                column_names=names, skip_rows=1, use_threads=False, block_size=1 << 26
+            ),
+            parse_options=pa_csv.ParseOptions(
+                newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=invalid
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        raise ImportRejected(path, [*problems, Problem(None, None, f"malformed CSV: {error}")]) from None
+    if problems:
+        raise ImportRejected(path, problems)
+    trim = pc.utf8_trim_whitespace  # type: ignore[attr-defined]
+    table = pa.table([trim(column) for column in table.columns], names=names)
+    return table, sorted(n for n in blank_lines if n is not None)
+
+
+def _file_rows(count: int, skipped: list[int]) -> pd.Index:
+    rows = np.arange(count, dtype="int64") + 2
+    for line in skipped:
+        rows[rows >= line] += 1
+    return pd.Index(rows)
+
+
+def _all_blank(table: pa.Table) -> np.ndarray:
+    blank = np.ones(table.num_rows, dtype=bool)
+    for column in table.columns:
+        blank &= pc.equal(column, "").to_numpy(zero_copy_only=False)  # type: ignore[attr-defined]
+    return blank
 
 
 def _header_problems(header: list[str], required: Iterable[str]) -> list[Problem]:
@@ -164,7 +243,9 @@ def read_workbook_strict(path: Path | str, sheet: str | int = 0, header_row: int
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-            raise ImportRejected(path, [Problem(None, None, "not an XLSX workbook (no workbook parts inside)")])
+            raise ImportRejected(
+                path, [Problem(None, None, "not an XLSX workbook (no workbook parts inside)")]
+            )
         if any(n.lower().endswith("vbaproject.bin") for n in names):
             raise ImportRejected(path, [Problem(None, None, "macro-enabled workbooks are not accepted")])
         if sum(info.file_size for info in archive.infolist()) > MAX_FILE_BYTES:
@@ -207,7 +288,14 @@ class ColumnParser:
         self._flag(column, self.blank(column), "a value is required")
         return self.frame[column]
 
-    def integer(self, column: str, *, required: bool = False, allow_suppressed: bool = False) -> pd.Series:
+    def integer(
+        self,
+        column: str,
+        *,
+        required: bool = False,
+        allow_suppressed: bool = False,
+        minimum: int | None = None,
+    ) -> pd.Series:
         """Whole numbers as nullable Int64; blanks (and suppression codes if allowed) become missing."""
         raw = self.frame[column]
         missing = self.blank(column)
@@ -216,6 +304,12 @@ class ColumnParser:
         numbers = pd.to_numeric(raw.where(~missing, None), errors="coerce")
         bad = ~missing & (numbers.isna() | (numbers.notna() & (numbers % 1 != 0)))
         self._flag(column, bad, "'{value}' is not a whole number")
+        if minimum is not None:
+            self._flag(
+                column,
+                ~bad & (numbers < minimum),
+                "'{value}' is below " + str(minimum) + (" (negative)" if minimum == 0 else ""),
+            )
         if required:
             self._flag(column, missing, "a value is required")
         return numbers.where(~bad).astype("Int64")
@@ -224,7 +318,9 @@ class ColumnParser:
         """Decimal numbers (a trailing % is dropped). Returns (values, suppressed flags)."""
         raw = self.frame[column]
         missing = self.blank(column)
-        suppressed = raw.str.lower().isin(SUPPRESSION_CODES) if allow_suppressed else pd.Series(False, index=raw.index)
+        suppressed = (
+            raw.str.lower().isin(SUPPRESSION_CODES) if allow_suppressed else pd.Series(False, index=raw.index)
+        )
         cleaned = raw.str.removesuffix("%").str.replace(",", "", regex=False)
         numbers = pd.to_numeric(cleaned.where(~(missing | suppressed), None), errors="coerce")
         bad = ~(missing | suppressed) & numbers.isna()
@@ -236,10 +332,14 @@ class ColumnParser:
         raw = self.frame[column]
         missing = self.blank(column)
         known = raw.isin(list(mapping))
-        self._flag(column, ~missing & ~known, "unknown code '{value}' (expected one of " + _listing(mapping) + ")")
+        self._flag(
+            column, ~missing & ~known, "unknown code '{value}' (expected one of " + _listing(mapping) + ")"
+        )
         if required:
             self._flag(column, missing, "a value is required")
-        return raw.map(lambda v: mapping.get(v)).astype(object)
+        lookup = np.array([*mapping.values(), None], dtype=object)  # position -1 (unknown/blank) -> None
+        positions = pd.Index(list(mapping)).get_indexer(raw.to_numpy(dtype=object))  # type: ignore[arg-type]
+        return pd.Series(lookup[positions], index=raw.index, dtype=object)
 
     def dates(self, column: str, fmt: str, *, required: bool = False) -> pd.Series:
         raw = self.frame[column]
@@ -260,7 +360,11 @@ class ColumnParser:
         for row in dup[dup].index:
             first = keys.index[(keys == keys.loc[row]).all(axis=1)][0]
             self.problems.append(
-                Problem(int(row), ", ".join(columns), f"duplicate {label} '{'/'.join(keys.loc[row])}' (first at row {first})")
+                Problem(
+                    int(row),
+                    ", ".join(columns),
+                    f"duplicate {label} '{'/'.join(keys.loc[row])}' (first at row {first})",
+                )
             )
 
     def raise_if_problems(self, path: Path) -> None:
@@ -279,35 +383,139 @@ def _listing(mapping: Mapping[str, Any]) -> str:
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Frame rows as plain dicts with None for missing values and Python scalars (DB drivers need them)."""
-    clean = frame.astype(object).where(frame.notna(), None)
-    out = clean.to_dict("records")
-    for row in out:
-        for key, value in row.items():
-            if isinstance(value, np.generic):
-                row[key] = value.item()
-            elif isinstance(value, pd.Timestamp):
-                row[key] = value.date()
-    return out
+    columns = {str(name): _python_values(frame[name]) for name in frame.columns}
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _python_values(values: pd.Series, python_type: type | None = None) -> list[Any]:
+    """One column as Python scalars (int, float, bool, date, str) with None for every kind of missing value.
+
+    With `python_type` (from the target column) the values are converted to that type first, so a float
+    column of whole numbers becomes ints for an INTEGER column, datetimes become dates for a DATE column.
+    """
+    if python_type is int and values.dtype.kind in "iufb" or values.dtype == object and python_type is int:
+        values = values.astype("Int64")
+    elif python_type is bool:
+        values = values.astype("boolean")
+    elif python_type is float:
+        values = values.astype("Float64")
+    elif values.dtype.kind == "M":
+        values = values.dt.date
+    missing = values.isna().to_numpy()
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iufb":
+        plain = values.to_numpy().tolist()  # numpy's tolist gives Python scalars
+        return [None if gap else v for v, gap in zip(plain, missing, strict=True)] if missing.any() else plain
+    out = values.astype(object).to_numpy(dtype=object, copy=True)
+    out[missing] = None
+    if out.size and any(isinstance(v, pd.Timestamp) for v in out[:1]):
+        return [None if v is None else v.date() for v in out]
+    return out.tolist()
+
+
+def _python_type(column: Column[Any]) -> type | None:
+    try:
+        return column.type.python_type
+    except NotImplementedError:
+        return None
 
 
 def upsert(
-    connection: Connection, table: Table, rows: list[dict[str, Any]], keys: Sequence[str],
-    *, update: bool = True, chunk: int = 5000,
+    connection: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    keys: Sequence[str],
+    *,
+    update: bool = True,
+    chunk: int = 5000,
 ) -> None:
     """INSERT ... ON CONFLICT (keys) DO UPDATE (or DO NOTHING) for SQLite and PostgreSQL."""
     if not rows:
         return
-    dialect = connection.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    columns = list(rows[0])
-    for start in range(0, len(rows), chunk):
-        stmt = insert(table)
-        if update:
-            changing = [c for c in columns if c not in keys]
-            stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in changing})
+    names = list(rows[0])
+    _execute_upsert(connection, table, {n: [row[n] for row in rows] for n in names}, keys, update=update)
+
+
+def upsert_frame(
+    connection: Connection, table: Table, frame: pd.DataFrame, keys: Sequence[str], *, update: bool = True
+) -> None:
+    """`upsert` straight from a DataFrame (column-wise conversion: much faster than building dicts)."""
+    if frame.empty:
+        return
+    columns, bound = {}, set()
+    for name in map(str, frame.columns):
+        column = table.c[name]
+        if connection.dialect.name == "sqlite" and isinstance(column.type, Date):
+            columns[name] = _sqlite_dates(frame[name])  # what SQLAlchemy's SQLite DATE binds, vectorised
+            bound.add(name)
         else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-        connection.execute(stmt, rows[start : start + chunk])
+            columns[name] = _python_values(frame[name], _python_type(column))
+            if isinstance(column.type, Boolean):
+                bound.add(name)  # Python bools bind as themselves (SQLite stores 1/0, as SQLAlchemy does)
+    _execute_upsert(connection, table, columns, keys, update=update, bound=bound)
+
+
+def _sqlite_dates(values: pd.Series) -> list[str | None]:
+    days = pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
+    out = np.datetime_as_string(days, unit="D").astype(object)
+    out[np.isnat(days)] = None
+    return list(out)
+
+
+def _execute_upsert(
+    connection: Connection,
+    table: Table,
+    columns: dict[str, list[Any]],
+    keys: Sequence[str],
+    *,
+    update: bool,
+    bound: set[str] | frozenset[str] = frozenset(),
+) -> None:
+    """Compile the upsert once and hand all rows to the driver's executemany (no per-row SQLAlchemy work).
+
+    Values go through each column type's bind processor, exactly as SQLAlchemy would do per row, except
+    the `bound` columns, which the caller has already converted to what that processor would give.
+    """
+    dialect = connection.dialect
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table).values({name: bindparam(name) for name in columns})
+    changing = [name for name in columns if name not in keys]
+    if update and changing:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={name: stmt.excluded[name] for name in changing}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    compiled = stmt.compile(dialect=dialect)
+    for name, values in columns.items():
+        process = None if name in bound else table.c[name].type._cached_bind_processor(dialect)
+        if process is not None:
+            columns[name] = [process(v) for v in values]
+    names = list(columns)
+    if compiled.positional:
+        order = [names.index(name) for name in compiled.positiontup or []]
+        lists = list(columns.values())
+        params: list[Any] = list(zip(*(lists[i] for i in order), strict=True))
+    else:
+        params = [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    connection.exec_driver_sql(str(compiled), params)
+
+
+def query_frame(connection: Connection, query: Select[Any], *, raw: bool = False) -> pd.DataFrame:
+    """Run a query and return its rows as a DataFrame (column-wise: cheap even for 100,000 rows).
+
+    With `raw`, values come as the driver gives them, skipping SQLAlchemy's result processing (faster; on
+    SQLite dates are then ISO strings, which `pd.to_datetime` reads). The query must have no bound values.
+    """
+    if raw:
+        sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        result = connection.exec_driver_sql(sql)
+        names, rows = list(result.keys()), result.cursor.fetchall() if result.cursor else []
+    else:
+        result = connection.execute(query)
+        names, rows = list(result.keys()), result.fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    return pd.DataFrame({name: list(values) for name, values in zip(names, columns, strict=True)})
 
 
 def count_rows(connection: Connection, table: Table) -> int:

@@ -12,17 +12,17 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
-from analytics.grades import framework_for
+from analytics.grades import frameworks_for
 from analytics.ingest.common import (
     ColumnParser,
     ImportRejected,
     ImportResult,
     Problem,
+    query_frame,
     read_csv_strict,
-    records,
-    upsert,
+    upsert_frame,
 )
 from analytics.ingest.runner import run_in_transaction
 from analytics.store.models import Inspection, School
@@ -39,43 +39,68 @@ CATEGORY = {"SM": "SM", "SWK": "SWK", "NTI": "NTI"}
 YES_NO = {"Yes": True, "No": False}
 
 SCHOOL_COLUMNS = {
-    "URN": "urn", "LAESTAB": "laestab", "School name": "name", "Ofsted phase": "phase",
-    "Type of education": "school_type", "School open date": "open_date", "Region": "region",
-    "Local authority": "la_name", "Parliamentary constituency": "constituency",
-    "Multi-academy trust UID": "trust_uid", "Multi-academy trust name": "trust_name", "Postcode": "postcode",
+    "URN": "urn",
+    "LAESTAB": "laestab",
+    "School name": "name",
+    "Ofsted phase": "phase",
+    "Type of education": "school_type",
+    "School open date": "open_date",
+    "Region": "region",
+    "Local authority": "la_name",
+    "Parliamentary constituency": "constituency",
+    "Multi-academy trust UID": "trust_uid",
+    "Multi-academy trust name": "trust_name",
+    "Postcode": "postcode",
     "Number of warning notices issued in 2024/25 academic year": "warning_notices_2024_25",
     "The income deprivation affecting children index (IDACI) quintile": "idaci_quintile",
-    "Total number of pupils": "pupils", "Current school type used for chart C6": "type_group",
+    "Total number of pupils": "pupils",
+    "Current school type used for chart C6": "type_group",
 }
 
 LATEST = {
     "number": "Inspection number of latest graded inspection",
-    "type": "Inspection type", "grouping": "Inspection type grouping",
-    "start": "Inspection start date", "published": "Publication date",
-    "urn": "URN at time of latest graded inspection", "laestab": "LAESTAB at time of latest graded inspection",
+    "type": "Inspection type",
+    "grouping": "Inspection type grouping",
+    "start": "Inspection start date",
+    "published": "Publication date",
+    "urn": "URN at time of latest graded inspection",
+    "laestab": "LAESTAB at time of latest graded inspection",
     "name": "School name at time of latest graded inspection",
     "school_type": "School type at time of latest graded inspection",
-    "overall": "Overall effectiveness", "category": "Category of concern",
-    "qoe": "Quality of education", "ba": "Behaviour and attitudes", "pd": "Personal development",
-    "lm": "Effectiveness of leadership and management", "safeguarding": "Safeguarding is effective?",
-    "ey": "Early years provision (where applicable)", "sf": "Sixth form provision (where applicable)",
+    "overall": "Overall effectiveness",
+    "category": "Category of concern",
+    "qoe": "Quality of education",
+    "ba": "Behaviour and attitudes",
+    "pd": "Personal development",
+    "lm": "Effectiveness of leadership and management",
+    "safeguarding": "Safeguarding is effective?",
+    "ey": "Early years provision (where applicable)",
+    "sf": "Sixth form provision (where applicable)",
 }
 PREVIOUS = {
-    "number": "Previous inspection number", "start": "Previous inspection start date",
+    "number": "Previous inspection number",
+    "start": "Previous inspection start date",
     "published": "Previous publication date",
-    "urn": "URN at time of previous graded inspection", "laestab": "LAESTAB at time of previous graded inspection",
+    "urn": "URN at time of previous graded inspection",
+    "laestab": "LAESTAB at time of previous graded inspection",
     "name": "School name at time of previous graded inspection",
     "school_type": "School type at time of previous graded inspection",
-    "overall": "Previous graded inspection overall effectiveness", "category": "Previous category of concern",
-    "qoe": "Previous quality of education", "ba": "Previous behaviour and attitudes",
-    "pd": "Previous personal development", "lm": "Previous effectiveness of leadership and management",
+    "overall": "Previous graded inspection overall effectiveness",
+    "category": "Previous category of concern",
+    "qoe": "Previous quality of education",
+    "ba": "Previous behaviour and attitudes",
+    "pd": "Previous personal development",
+    "lm": "Previous effectiveness of leadership and management",
     "safeguarding": "Previous safeguarding is effective?",
-    "ey": "Previous early years provision (where applicable)", "sf": "Previous sixth form provision (where applicable)",
+    "ey": "Previous early years provision (where applicable)",
+    "sf": "Previous sixth form provision (where applicable)",
 }
 UNGRADED = {
     "number": "Latest ungraded inspection number since last graded inspection",
-    "start": "Date of latest ungraded inspection", "published": "Ungraded inspection publication date",
-    "urn": "URN at time of the ungraded inspection", "laestab": "LAESTAB at time of the ungraded inspection",
+    "start": "Date of latest ungraded inspection",
+    "published": "Ungraded inspection publication date",
+    "urn": "URN at time of the ungraded inspection",
+    "laestab": "LAESTAB at time of the ungraded inspection",
     "name": "School name at time of the latest ungraded inspection",
     "school_type": "School type at time of the latest ungraded inspection",
     "outcome": "Ungraded inspection overall outcome",
@@ -112,19 +137,29 @@ def _schools(parser: ColumnParser) -> pd.DataFrame:
     out["urn"] = parser.integer("URN", required=True)
     out["laestab"] = parser.integer("LAESTAB")
     out["name"] = parser.required_text("School name")
-    for column in ("Ofsted phase", "Type of education", "Region", "Local authority", "Parliamentary constituency",
-                   "Multi-academy trust name", "Postcode", "Current school type used for chart C6"):
+    for column in (
+        "Ofsted phase",
+        "Type of education",
+        "Region",
+        "Local authority",
+        "Parliamentary constituency",
+        "Multi-academy trust name",
+        "Postcode",
+        "Current school type used for chart C6",
+    ):
         out[SCHOOL_COLUMNS[column]] = parser.text(column)
     out["type_group"] = out["type_group"].str.replace("Academy Converter", "Academy converter")
     out["trust_uid"] = parser.integer("Multi-academy trust UID")
     out["open_date"] = parser.dates("School open date", DATE)
-    out["pupils"] = parser.integer("Total number of pupils", allow_suppressed=True)
+    out["pupils"] = parser.integer("Total number of pupils", allow_suppressed=True, minimum=0)
     out["idaci_quintile"] = parser.codes(
         "The income deprivation affecting children index (IDACI) quintile", {str(q): q for q in range(1, 6)}
     )
-    out["warning_notices_2024_25"] = parser.integer("Number of warning notices issued in 2024/25 academic year")
+    out["warning_notices_2024_25"] = parser.integer(
+        "Number of warning notices issued in 2024/25 academic year", minimum=0
+    )
     for column, name in COUNTS.items():
-        out[name] = parser.integer(column)
+        out[name] = parser.integer(column, minimum=0)
     out["latest_graded_number"] = parser.text(LATEST["number"])
     out["previous_graded_number"] = parser.text(PREVIOUS["number"])
     out["latest_ungraded_number"] = parser.text(UNGRADED["number"])
@@ -155,8 +190,12 @@ def _graded(parser: ColumnParser, cols: dict[str, str]) -> pd.DataFrame:
     out["type_grouping"] = parser.text(cols["grouping"]) if "grouping" in cols else None
     out["overall_effectiveness"] = parser.codes(cols["overall"], OVERALL)
     out["category_of_concern"] = parser.codes(cols["category"], CATEGORY)
-    for key, name in (("qoe", "quality_of_education"), ("ba", "behaviour_and_attitudes"),
-                      ("pd", "personal_development"), ("lm", "leadership_and_management")):
+    for key, name in (
+        ("qoe", "quality_of_education"),
+        ("ba", "behaviour_and_attitudes"),
+        ("pd", "personal_development"),
+        ("lm", "leadership_and_management"),
+    ):
         out[name] = parser.codes(cols[key], KEY_JUDGEMENT)
     out["safeguarding_effective"] = parser.codes(cols["safeguarding"], SAFEGUARDING)
     out["early_years"] = parser.codes(cols["ey"], PROVISION)
@@ -171,7 +210,9 @@ def _check_graded_has_outcome(parser: ColumnParser, cols: dict[str, str], out: p
     """A graded inspection must have a published overall outcome ('Not judged' counts for 2024/25)."""
     missing = out["inspection_number"].notna() & parser.blank(cols["overall"])
     for row in missing[missing].index:
-        parser.problems.append(Problem(int(row), cols["overall"], "graded inspection without an overall outcome"))
+        parser.problems.append(
+            Problem(int(row), cols["overall"], "graded inspection without an overall outcome")
+        )
 
 
 def _ungraded(parser: ColumnParser) -> pd.DataFrame:
@@ -199,31 +240,43 @@ def _latest_publication(inspections: pd.DataFrame) -> date:
 
 def with_frameworks(inspections: pd.DataFrame) -> pd.DataFrame:
     out = inspections.copy()
-    out["framework"] = [framework_for(d) for d in out["start_date"]]
+    out["framework"] = frameworks_for(out["start_date"])
     return out
 
 
-def write(connection: Connection, path: Path, schools: pd.DataFrame, inspections: pd.DataFrame, as_at: date) -> None:
+def write(
+    connection: Connection, path: Path, schools: pd.DataFrame, inspections: pd.DataFrame, as_at: date
+) -> None:
     """Upsert schools and inspections; mark schools missing from a newer release as closed."""
-    newest = connection.execute(select(School.as_at).order_by(School.as_at.desc()).limit(1)).scalar()  # type: ignore[union-attr, attr-defined]
+    # max() ignores the NULL as_at of predecessor stubs (ORDER BY ... DESC puts NULLs first on PostgreSQL).
+    newest = connection.execute(select(func.max(School.as_at))).scalar()
     if newest is not None and newest > as_at:
         raise ImportRejected(
-            path, [Problem(None, None, f"this release (as at {as_at}) is older than the one already loaded ({newest})")]
+            path,
+            [
+                Problem(
+                    None,
+                    None,
+                    f"this release (as at {as_at}) is older than the one already loaded ({newest})",
+                )
+            ],
         )
     school_table = School.__table__  # type: ignore[attr-defined]
-    upsert(connection, school_table, records(schools), ["urn"])
-    upsert(connection, school_table, records(_predecessor_stubs(schools, inspections)), ["urn"], update=False)
+    upsert_frame(connection, school_table, schools, ["urn"])
+    upsert_frame(connection, school_table, _predecessor_stubs(schools, inspections), ["urn"], update=False)
     connection.execute(
-        update(school_table).where(school_table.c.is_open.is_(True), school_table.c.as_at < as_at).values(is_open=False)
+        update(school_table)
+        .where(school_table.c.is_open.is_(True), school_table.c.as_at < as_at)
+        .values(is_open=False)
     )
     inspection_table = Inspection.__table__  # type: ignore[attr-defined]
     rows = with_frameworks(inspections)
     _adopt_history_rows(connection, rows)
-    upsert(connection, inspection_table, records(rows), ["inspection_number"])
+    upsert_frame(connection, inspection_table, rows, ["inspection_number"])
 
 
 def _predecessor_stubs(schools: pd.DataFrame, inspections: pd.DataFrame) -> pd.DataFrame:
-    """Closed predecessor schools named in 'URN at time of ...' columns, so their inspections have a school."""
+    """Closed predecessor schools named in 'URN at time of ...' columns, so their inspections have one."""
     known = set(schools["urn"].astype(int))
     stubs = inspections.loc[~inspections["urn"].isin(known), ["urn", "laestab", "school_name", "school_type"]]
     stubs = stubs.dropna(subset=["urn", "school_name"]).drop_duplicates("urn")
@@ -236,13 +289,14 @@ def _adopt_history_rows(connection: Connection, inspections: pd.DataFrame) -> No
     """Give an official inspection number to the scraped-history row of the same inspection (same URN, dates
     within 7 days), so one inspection is never stored twice whichever file is imported first."""
     table = Inspection.__table__  # type: ignore[attr-defined]
-    history = pd.DataFrame(
-        connection.execute(
-            select(table.c.id, table.c.urn, table.c.start_date).where(table.c.inspection_number.is_(None))
-        ).all(),
-        columns=["id", "urn", "start_date"],
+    history = query_frame(
+        connection,
+        select(table.c.id, table.c.urn, table.c.start_date).where(table.c.inspection_number.is_(None)),
+        raw=True,
     )
-    graded = inspections.loc[inspections["is_graded"].astype(bool), ["inspection_number", "urn", "start_date"]]
+    graded = inspections.loc[
+        inspections["is_graded"].astype(bool), ["inspection_number", "urn", "start_date"]
+    ]
     if history.empty or graded.empty:
         return
     matches = match_within_days(history, graded, days=7)
@@ -250,23 +304,32 @@ def _adopt_history_rows(connection: Connection, inspections: pd.DataFrame) -> No
         return
     numbers = dict(zip(matches["inspection_number"], matches["id"], strict=True))
     already = set(
-        connection.execute(select(table.c.inspection_number).where(table.c.inspection_number.in_(list(numbers)))).scalars()
+        connection.execute(
+            select(table.c.inspection_number).where(table.c.inspection_number.in_(list(numbers)))
+        ).scalars()
     )
     for number, row_id in numbers.items():
         if number in already:
-            continue  # the official row exists already; the history duplicate is left for the history importer
+            continue  # the official row exists already; the history duplicate is left to the history importer
         start = graded.loc[graded["inspection_number"] == number, "start_date"].iloc[0]
-        connection.execute(update(table).where(table.c.id == row_id).values(inspection_number=number, start_date=start))
+        connection.execute(
+            update(table).where(table.c.id == row_id).values(inspection_number=number, start_date=start)
+        )
 
 
 def match_within_days(left: pd.DataFrame, right: pd.DataFrame, days: int) -> pd.DataFrame:
-    """Pairs of rows of `left` and `right` with the same URN and start dates at most `days` apart (nearest)."""
-    a = left.assign(_d=pd.to_datetime(left["start_date"])).sort_values("_d")
-    b = right.assign(_d=pd.to_datetime(right["start_date"])).sort_values("_d")
+    """Pairs of rows of `left` and `right` with the same URN and start dates at most `days` apart."""
+    a = left.assign(_d=pd.to_datetime(left["start_date"]).astype("datetime64[ns]")).sort_values("_d")
+    b = right.assign(_d=pd.to_datetime(right["start_date"]).astype("datetime64[ns]")).sort_values("_d")
     a["urn"] = a["urn"].astype("int64")
     b["urn"] = b["urn"].astype("int64")
     merged = pd.merge_asof(
-        a, b.drop(columns=["start_date"]), on="_d", by="urn", direction="nearest", tolerance=pd.Timedelta(days=days)
+        a,
+        b.drop(columns=["start_date"]),
+        on="_d",
+        by="urn",
+        direction="nearest",
+        tolerance=pd.Timedelta(days=days),
     )
     key = [c for c in b.columns if c not in ("urn", "start_date", "_d")][0]
     merged = merged.dropna(subset=[key])
@@ -278,6 +341,11 @@ def import_file(engine: Engine, path: Path | str, as_at: date | None = None) -> 
     schools, inspections, as_at = parse(path, as_at)
     tables = [School.__table__, Inspection.__table__]  # type: ignore[attr-defined]
     return run_in_transaction(
-        engine, kind=KIND, path=path, rows_read=len(schools), tables=tables, as_at=as_at,
+        engine,
+        kind=KIND,
+        path=path,
+        rows_read=len(schools),
+        tables=tables,
+        as_at=as_at,
         write=lambda connection: write(connection, path, schools, inspections, as_at),
     )

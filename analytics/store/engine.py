@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, select
+
 from analytics.config import PROJECT_ROOT, get_settings
 from analytics.store.models import ImportLog
 
@@ -14,7 +15,7 @@ ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, busy timeout, and SQLAlchemy's documented fix for pysqlite's transaction handling."""
+    """WAL, foreign keys, busy timeout, and SQLAlchemy's documented fix for pysqlite's transactions."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -71,4 +72,4 @@ def migrate(engine: Engine) -> None:
 def data_version(engine: Engine) -> int:
     """Bumped by every import: the id of the latest import log row (0 when empty). Caches key on it."""
     with engine.connect() as connection:
-        return int(connection.execute(select(func.coalesce(func.max(ImportLog.id), 0))).scalar_one())
+        return int(connection.execute(select(func.coalesce(func.max(ImportLog.id), 0))).scalar_one() or 0)

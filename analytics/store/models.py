@@ -1,7 +1,7 @@
 """SQLModel tables of the store.
 
-Natural keys carry the upserts: schools by URN, inspections by Ofsted inspection number (or URN + start date for
-the scraped history, which has no numbers), context values by URN + academic year + measure.
+Natural keys carry the upserts: schools by URN, inspections by Ofsted inspection number (or URN + start date
+for the scraped history, which has no numbers), context values by URN + academic year + measure.
 Grades are stored exactly as published: 1-4 on the 2005-2024 frameworks, report-card words from November 2025.
 """
 
@@ -40,7 +40,9 @@ class SchoolBase(SQLModel):
     idaci_quintile: int | None = None
     open_date: date | None = None
     is_open: bool = True
-    latest_graded_number: str | None = Field(default=None, description="Ofsted's pointer, predecessor included")
+    latest_graded_number: str | None = Field(
+        default=None, description="Ofsted's pointer, predecessor included"
+    )
     previous_graded_number: str | None = None
     latest_ungraded_number: str | None = None
     ungraded_since_graded: int | None = None
@@ -147,3 +149,23 @@ class ImportLog(SQLModel, table=True):
     as_at: date | None = None
     imported_at: datetime
     imported_by: str | None = None
+
+
+class StatNeighbour(SQLModel, table=True):
+    """DfE children's services statistical neighbours: each LA's ten closest comparators (LAIT)."""
+
+    __tablename__ = "stat_neighbour"
+    la_code: int = Field(primary_key=True, description="DfE three-digit LA number")
+    rank: int = Field(primary_key=True, description="1 = closest")
+    neighbour_code: int = Field(index=True)
+    closeness: str | None = Field(default=None, description="Extremely close / Very close / Close / ...")
+
+
+class LaIndicator(SQLModel, table=True):
+    """LAIT indicator values per LA, region or England (codes 970-990), as published per year label."""
+
+    __tablename__ = "la_indicator"
+    la_code: int = Field(primary_key=True)
+    indicator: str = Field(primary_key=True, description="LAIT short code, e.g. KS2RWM_Expected_STD")
+    year_label: str = Field(primary_key=True, description="as published: 2023, 2018-19, 2023/24, 2019 (Rev)")
+    value: float | None = None

@@ -1,0 +1,160 @@
+"""Approximate latest date for a school's next inspection (DESIGN.md section 2), always with the rule used.
+
+Pure functions over plain values. The dates are approximations of Ofsted policy, not Ofsted's own schedule:
+- statutory maximum: five academic years after the end of the academic year (1 Sept - 31 Aug) of the last
+  graded inspection (an ungraded inspection of a good or outstanding school resets the clock: it is that
+  school's routine inspection);
+- Good: an ungraded inspection about every four years after the last routine inspection;
+- Requires improvement: re-inspected within 30 months of the previous report's publication;
+- Inadequate / category of concern (serious weaknesses, special measures): monitoring visits in between and
+  re-inspection normally within 30 months of the report's publication (the handbook window since April 2018);
+- Outstanding: the statutory maximum; a mainstream outstanding school last inspected while exempt (2012-2020)
+  falls under the lifting of the exemption: inspected by the end of the 2025/26 academic year;
+- new schools, including academies not yet inspected in their current form: normally inspected by the end
+  of their third academic year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+STATUTORY = (
+    "Statutory maximum: five academic years after the end of the academic year of the last graded inspection"
+)
+GOOD = "Good: ungraded inspection about every four years after the last routine inspection"
+REQUIRES_IMPROVEMENT = (
+    "Requires improvement: re-inspection within 30 months of the previous report's publication"
+)
+CATEGORY = (
+    "Inadequate / category of concern: monitoring visits in between; re-inspection normally within 30 months "
+    "of the report's publication"
+)
+FORMERLY_EXEMPT = (
+    "Outstanding, last inspected while exempt (exemption lifted 2020): to be inspected by the end of the "
+    "2025/26 academic year"
+)
+NEW_SCHOOL = (
+    "New school (not yet inspected in its current form): normally inspected by the end of its third year"
+)
+NO_BASIS = "No inspection and no opening date: no due date can be estimated"
+REPORT_CARD = "Report card (no 1-4 grade): statutory maximum after the report-card inspection"
+
+EXEMPTION_LIFTED = date(2020, 11, 1)
+FORMERLY_EXEMPT_DEADLINE = date(2026, 8, 31)
+EXEMPT_PHASES = ("Primary", "Secondary")
+
+
+@dataclass(frozen=True)
+class InspectionDue:
+    """The approximate latest due date, the rule that gave it and whether it has passed on `as_of`."""
+
+    due: date | None
+    rule: str
+    basis: str
+    as_of: date
+    days_since_graded: int | None
+    days_since_any: int | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.due is not None and self.as_of > self.due
+
+    @property
+    def days_overdue(self) -> int | None:
+        return (self.as_of - self.due).days if self.overdue and self.due is not None else None
+
+
+def academic_year_end(day: date) -> date:
+    """31 August closing the academic year that contains `day`."""
+    return date(day.year if day.month <= 8 else day.year + 1, 8, 31)
+
+
+def statutory_maximum(last_graded: date) -> date:
+    """Five academic years after the end of the academic year of the inspection."""
+    end = academic_year_end(last_graded)
+    return date(end.year + 5, 8, 31)
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day `months` later, clipped to the month's end (31 Aug + 30 months = 28/29 Feb)."""
+    return (pd.Timestamp(day) + pd.DateOffset(months=months)).date()
+
+
+def new_school_deadline(opened: date) -> date:
+    """End of the third academic year the school is open."""
+    return date(academic_year_end(opened).year + 2, 8, 31)
+
+
+def _days(since: date | None, as_of: date) -> int | None:
+    return (as_of - since).days if since is not None else None
+
+
+def inspection_due(
+    *,
+    grade: int | None,
+    last_graded_start: date | None,
+    last_graded_published: date | None = None,
+    category_of_concern: str | None = None,
+    last_ungraded_start: date | None = None,
+    last_any_start: date | None = None,
+    inherited: bool = False,
+    open_date: date | None = None,
+    phase: str | None = None,
+    report_card: bool = False,
+    as_of: date | None = None,
+) -> InspectionDue:
+    """Apply the rules in order: not inspected in current form, category/inadequate, RI, good, outstanding.
+
+    `grade` is the headline grade (published or derived) of the last graded inspection; `inherited` says that
+    inspection belongs to a predecessor school (an ungraded inspection since opening counts as the new
+    school's routine inspection, e.g. a converter academy of a good school); `last_any_start` is the latest
+    inspection of any kind (graded, ungraded or monitoring), by default the later of graded and ungraded.
+    """
+    as_of = as_of or date.today()
+    latest_any = last_any_start or max(
+        (d for d in (last_graded_start, last_ungraded_start) if d), default=None
+    )
+    since_graded = _days(last_graded_start, as_of)
+    since_any = _days(latest_any, as_of)
+
+    def result(due: date | None, rule: str, basis: str) -> InspectionDue:
+        return InspectionDue(due, rule, basis, as_of, since_graded, since_any)
+
+    inspected_in_current_form = (
+        last_ungraded_start is not None and open_date is not None and last_ungraded_start >= open_date
+    )
+    new_form = (
+        inherited and open_date is not None and open_date > last_graded_start if last_graded_start else False
+    )
+    if last_graded_start is None or (new_form and not inspected_in_current_form):
+        if open_date is None:
+            return result(None, NO_BASIS, "no graded inspection recorded")
+        return result(new_school_deadline(open_date), NEW_SCHOOL, f"opened {open_date:%d/%m/%Y}")
+    graded_basis = f"last graded inspection {last_graded_start:%d/%m/%Y}"
+    published = last_graded_published or last_graded_start
+    if report_card:
+        return result(statutory_maximum(last_graded_start), REPORT_CARD, graded_basis)
+    if category_of_concern in ("SM", "SWK") or grade == 4:
+        return result(add_months(published, 30), CATEGORY, f"report published {published:%d/%m/%Y}")
+    if grade == 3:
+        return result(
+            add_months(published, 30), REQUIRES_IMPROVEMENT, f"report published {published:%d/%m/%Y}"
+        )
+    routine = max(d for d in (last_graded_start, last_ungraded_start) if d)
+    routine_basis = (
+        graded_basis if routine == last_graded_start else f"last ungraded inspection {routine:%d/%m/%Y}"
+    )
+    if grade == 2:
+        return result(add_months(routine, 48), GOOD, routine_basis)
+    statutory = statutory_maximum(routine)
+    if (
+        grade == 1
+        and phase in EXEMPT_PHASES
+        and routine < EXEMPTION_LIFTED
+        and statutory < FORMERLY_EXEMPT_DEADLINE
+    ):
+        return result(FORMERLY_EXEMPT_DEADLINE, FORMERLY_EXEMPT, routine_basis)
+    return result(statutory, STATUTORY, routine_basis)

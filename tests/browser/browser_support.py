@@ -1,0 +1,114 @@
+"""Shared by the browser tests and fixtures: paths, launch flags, the pages app.py declares, waiting."""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app.py"
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+EXCEPTION = "[data-testid='stException']"
+BLOCKING_IMPACTS = {"serious", "critical"}
+TIMEOUT_MS = 60_000
+
+
+def missing(what: str) -> None:
+    """Fail in CI (a missing prerequisite must not look like a pass), skip elsewhere with the reason."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} (required when CI=true)", pytrace=False)
+    pytest.skip(what)
+
+
+@dataclass(frozen=True)
+class AppServer:
+    """The running app: its base URL and the server log (tracebacks are redacted in the browser)."""
+
+    url: str
+    log: Path
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+
+@dataclass(frozen=True)
+class DeclaredPage:
+    """A page as declared by `st.Page(...)` in app.py."""
+
+    path: str
+    title: str
+    url_path: str
+    default: bool
+
+
+def _literal_keywords(call: ast.Call) -> dict[str, Any]:
+    return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords
+            if kw.arg and isinstance(kw.value, ast.Constant)}
+
+
+def declared_pages(app: Path = APP) -> list[DeclaredPage]:
+    """Parse app.py (without running it) for every `st.Page(...)` call, in source order."""
+    tree = ast.parse(app.read_text(encoding="utf-8"))
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and isinstance(node.func, ast.Attribute) and node.func.attr == "Page"]
+    pages = []
+    for node in sorted(calls, key=lambda call: (call.lineno, call.col_offset)):
+        keywords = _literal_keywords(node)
+        path = ast.literal_eval(node.args[0]) if node.args else keywords["page"]
+        pages.append(DeclaredPage(path=path, title=keywords.get("title") or Path(path).stem,
+                                  url_path=keywords.get("url_path") or Path(path).stem,
+                                  default=bool(keywords.get("default", False))))
+    return pages
+
+
+def wait_idle(page: Page) -> None:
+    """Wait until the script run triggered by the last interaction has finished."""
+    page.wait_for_load_state("domcontentloaded")
+    page.locator(IDLE).wait_for(state="attached")
+    # The state flips to running shortly after an interaction; give it a beat, then wait for idle again.
+    page.wait_for_timeout(300)
+    page.locator(IDLE).wait_for(state="attached")
+
+
+def open_page(page: Page, path: str) -> None:
+    page.goto(path)
+    wait_idle(page)
+
+
+def assert_no_exception(page: Page, where: str, server: AppServer) -> None:
+    """No exception box. The browser shows a redacted message (showErrorDetails), so report the log."""
+    count = page.locator(EXCEPTION).count()
+    assert count == 0, f"{where} shows {count} exception box(es); server log tail:\n{server.log_tail()}"
+
+
+def axe_violations(page: Page, axe: Path) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(axe))
+    result: dict[str, Any] = page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})")
+    return list(result["violations"])
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in violations:
+        targets = "; ".join(" ".join(map(str, node["target"])) for node in v["nodes"][:5])
+        lines.append(f"- [{v['impact']}] {v['id']}: {v['help']} ({len(v['nodes'])} node(s): {targets})")
+    return "\n".join(lines)
+
+
+def assert_accessible(page: Page, axe: Path, where: str) -> None:
+    """Zero serious or critical axe-core violations on the page as it is now."""
+    blocking = [v for v in axe_violations(page, axe) if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, f"axe-core: serious/critical violations on {where}:\n{describe_violations(blocking)}"

@@ -1,0 +1,189 @@
+"""AppTest of the county pages (overview, movement, districts) on the real demo data.
+
+Expected figures come from the CLI (`python -m analytics kpis`) and the raw Ofsted CSV (csv module).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+OFSTED_CSV = next((ROOT / "data" / "ofsted-state-funded-inspections-outcomes-2025-08").glob("*.csv"))
+LA = "Hertfordshire"
+LABELS = {"1": "Outstanding", "2": "Good", "3": "Requires improvement", "4": "Inadequate"}
+
+
+def _page(page: str, **params: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params.update(params)
+    at.run()  # AppTest needs one run (the home page) before switching to a page declared with a url_path
+    assert not at.exception, at.exception
+    if page != "pages/overview.py":
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/movement.py", "pages/districts.py"])
+def test_page_renders_and_keeps_filters_in_url(app_env: Path, page: str) -> None:
+    at = _page(page, la="Kent", phase="Primary")
+    assert at.title and "Kent" in at.title[0].value
+    assert at.session_state["la"] == "Kent" and at.session_state["phase"] == "Primary"
+    assert at.query_params["la"] in ("Kent", ["Kent"])
+    at.run()  # a rerun keeps the choices
+    assert not at.exception and at.session_state["la"] == "Kent"
+
+
+def test_overview_headlines_equal_cli_kpis(app_env: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{app_env}"}
+    out = subprocess.run(
+        [sys.executable, "-m", "analytics", "kpis", "--la", LA, "--format", "json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    cli = json.loads(out.stdout)
+    at = _page("pages/overview.py", la=LA)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["% schools good or outstanding"] == f"{cli['pct_schools_good_or_outstanding']:.1f}%"
+    assert shown["% pupils in good or outstanding schools"] == f"{cli['pct_pupils_good_or_outstanding']:.1f}%"
+    assert shown["Pupils in good or outstanding schools"] == f"{cli['pupils_in_good_or_outstanding']:,}"
+    assert shown["Requires improvement"] == f"{cli['schools_requires_improvement']:,}"
+    assert shown["Inadequate"] == f"{cli['schools_inadequate']:,}"
+    assert shown["Serious weaknesses"] == f"{cli['schools_serious_weaknesses']:,}"
+    assert shown["Special measures"] == f"{cli['schools_special_measures']:,}"
+    assert shown["Stuck below good"] == f"{cli['schools_stuck_below_good']:,}"
+    england = subprocess.run(
+        [sys.executable, "-m", "analytics", "kpis", "--format", "json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    neighbours = at.dataframe[0].value.set_index("la_name")
+    assert len(neighbours) == 12  # the LA, its ten statistical neighbours (LAIT) and England
+    assert neighbours.loc[LA, "pct_schools_good_or_outstanding"] == cli["pct_schools_good_or_outstanding"]
+    assert (
+        neighbours.loc["England", "pct_schools_good_or_outstanding"]
+        == json.loads(england.stdout)["pct_schools_good_or_outstanding"]
+    )
+
+
+def _day(text: str) -> date | None:
+    return datetime.strptime(text, "%d/%m/%Y").date() if text else None
+
+
+def test_movement_table_matches_raw_ofsted_csv_2023_24(app_env: Path) -> None:
+    start, end = date(2023, 9, 1), date(2024, 8, 31)
+    latest: dict[int, tuple[str, str]] = {}  # latest graded in the year: (new, previous)
+    earlier: dict[int, str] = {}  # previous graded in the year (latest came later): new grade
+    with OFSTED_CSV.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["Local authority"] != LA:
+                continue
+            urn = int(row["URN"])
+            when, before = _day(row["Inspection start date"]), _day(row["Previous inspection start date"])
+            if when and start <= when <= end and row["Overall effectiveness"] in LABELS:
+                latest[urn] = (
+                    row["Overall effectiveness"],
+                    row["Previous graded inspection overall effectiveness"],
+                )
+            elif before and start <= before <= end:
+                earlier[urn] = row["Previous graded inspection overall effectiveness"]
+    assert len(latest) > 50  # a real test: Hertfordshire had many graded inspections that year
+
+    at = _page("pages/movement.py", la=LA, pkind="academic year", period="2023/24")
+    table = at.dataframe[0].value.set_index("urn")
+    assert set(table.index) == set(latest) | set(earlier)
+    for urn, (new, previous) in latest.items():
+        assert table.loc[urn, "new_grade"] == LABELS[new], urn
+        if previous in LABELS:
+            expected = "improved" if new < previous else ("declined" if new > previous else "static")
+            assert table.loc[urn, "movement"] == expected, urn
+            assert bool(table.loc[urn, "previous_known_exactly"]), urn
+        reprioritise = table.loc[urn, "movement"] == "declined" or (
+            table.loc[urn, "movement"] == "static" and new in ("3", "4")
+        )
+        assert (table.loc[urn, "flag"] == "Reprioritise") == reprioritise, urn
+    for urn, new in earlier.items():
+        assert table.loc[urn, "new_grade"] == LABELS[new], urn
+
+
+def test_districts_lists_a_districts_schools_with_drilldown_links(app_env: Path) -> None:
+    at = _page("pages/districts.py", la=LA)
+    kpis = at.dataframe[0].value
+    assert kpis["schools"].sum() == at.dataframe[1].value.shape[0] + kpis["schools"].iloc[1:].sum()
+    listing = at.dataframe[1].value
+    assert listing["drilldown"].str.fullmatch(r"/school\?urn=\d+").all()
+    other = kpis["district"].iloc[-1]
+    at.selectbox(key="_w_district").set_value(other).run()
+    assert not at.exception
+    assert at.dataframe[1].value.shape[0] == int(kpis.set_index("district").loc[other, "schools"])
+    assert at.query_params["district"] in (other, [other])
+
+
+@pytest.fixture
+def mapped_env(demo_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private copy of the demo database with a Kent 'postcode areas' mapping imported by the CLI."""
+    import shutil
+
+    import streamlit as st
+
+    from analytics.config import get_settings
+    from analytics.store import reset_engine_cache
+
+    copy = tmp_path / "mapped.db"
+    shutil.copy(demo_sqlite, copy)
+    mapping = tmp_path / "kent-areas.csv"
+    with OFSTED_CSV.open(encoding="utf-8-sig", newline="") as handle, mapping.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["URN", "District"])
+        for row in csv.DictReader(handle):
+            if row["Local authority"] == "Kent" and row["Postcode"]:
+                writer.writerow([row["URN"], row["Postcode"][:2]])  # postcode area: CT, ME, TN, DA, BR...
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{copy}"}
+    subprocess.run(
+        [sys.executable, "-m", "analytics", "import", "districts", str(mapping), "--scheme", "areas"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{copy}")
+    get_settings.cache_clear()
+    reset_engine_cache()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield mapping
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    get_settings.cache_clear()
+    reset_engine_cache()
+
+
+def test_districts_from_an_imported_mapping(mapped_env: Path) -> None:
+    expected: Counter[str] = Counter()  # postcode area -> open schools, from the raw CSV
+    with OFSTED_CSV.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["Local authority"] == "Kent" and row["Postcode"]:
+                expected[row["Postcode"][:2]] += 1
+    at = _page("pages/districts.py", la="Kent", scheme="areas")
+    table = at.dataframe[0].value.set_index("district")
+    assert {d: int(n) for d, n in table["schools"].items()} == dict(expected)
+    assert "areas" in at.selectbox(key="_w_scheme").options

@@ -1,0 +1,173 @@
+"""The school drilldown page renders real schools chosen from the raw Ofsted CSV (read with the csv module).
+
+Each case asserts facts taken from the raw file: the school's name and its latest graded outcome label.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics.ingest.registry import GIAS_LINKS_FILE, OFSTED_FILE
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+LABELS = {"1": "Outstanding", "2": "Good", "3": "Requires improvement", "4": "Inadequate"}
+RELATES = "Does the latest graded inspection relate to the URN of the current school?"
+
+
+@cache
+def ofsted_rows() -> tuple[dict[str, str], ...]:
+    with open(OFSTED_FILE, encoding="utf-8-sig", newline="") as handle:
+        return tuple(csv.DictReader(handle))
+
+
+@cache
+def predecessor_links() -> frozenset[tuple[int, int]]:
+    """(URN, predecessor URN) pairs from the raw GIAS links file."""
+    with open(GIAS_LINKS_FILE, encoding="utf-8-sig", newline="") as handle:
+        return frozenset(
+            (int(r["URN"]), int(r["LinkURN"]))
+            for r in csv.DictReader(handle)
+            if r["LinkType"].startswith("Predecessor")
+        )
+
+
+def first_row(condition) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return next(r for r in ofsted_rows() if condition(r))
+
+
+def render(urn: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.switch_page("pages/school.py")
+    at.query_params["urn"] = urn
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def timeline_table(at: AppTest):  # type: ignore[no-untyped-def]
+    """The timeline as the page's accessible table (switched on with the chart's table toggle)."""
+    at.toggle(key="school-timeline-table").set_value(True).run()
+    assert not at.exception, at.exception
+    return next(d.value for d in at.dataframe if "Headline grade" in d.value.columns)
+
+
+@pytest.mark.parametrize("phase", ["Primary", "Secondary", "Special", "Nursery", "PRU"])
+def test_each_phase(app_env: Path, phase: str) -> None:
+    row = first_row(
+        lambda r: r["Ofsted phase"] == phase and r["Overall effectiveness"] in LABELS and r[RELATES] == "Yes"
+    )
+    at = render(row["URN"])
+    assert [h.value for h in at.header] == [row["School name"]]
+    assert metric(at, "URN") == row["URN"]
+    assert metric(at, "Phase") == phase
+    assert metric(at, "Latest graded outcome") == LABELS[row["Overall effectiveness"]]
+    slots = [e.value for e in [*at.caption, *at.markdown]]
+    assert any("Risk score with its drivers" in v for v in slots), "the risk slot is always there"
+    starts = {d.strftime("%d/%m/%Y") for d in timeline_table(at)["Start date"]}
+    assert row["Inspection start date"] in starts
+
+
+def test_converted_academy_shows_predecessor_chain(app_env: Path) -> None:
+    links = predecessor_links()
+    row = first_row(
+        lambda r: (
+            r[RELATES] == "No"
+            and r["URN at time of latest graded inspection"] not in ("", r["URN"])
+            and (int(r["URN"]), int(r["URN at time of latest graded inspection"])) in links
+            and r["Overall effectiveness"] in LABELS
+        )
+    )
+    predecessor = int(row["URN at time of latest graded inspection"])
+    at = render(row["URN"])
+    assert [h.value for h in at.header] == [row["School name"]]
+    assert metric(at, "Latest graded outcome") == LABELS[row["Overall effectiveness"]] + " (inherited)"
+    table = timeline_table(at)
+    inherited = table.loc[table["URN at the time"] == predecessor]
+    assert not inherited.empty
+    assert set(inherited["Inherited"]) == {"Inherited from predecessor"}
+    assert row["Inspection start date"] in {d.strftime("%d/%m/%Y") for d in inherited["Start date"]}
+    links_shown = [e for e in at.get("page_link") if f"URN {predecessor}" in e.proto.label]
+    assert links_shown, "the predecessor is linked"
+    assert links_shown[0].proto.page.endswith("school") or "urn" in links_shown[0].proto.query_string
+
+
+def derived_grade(qoe: str, ba: str, pd_: str, lm: str, category: str, safeguarding: str) -> int:
+    """DESIGN.md section 2, written out here independently of analytics.grades."""
+    judgements = [int(qoe), int(ba), int(pd_), int(lm)]
+    if 4 in judgements or category or safeguarding == "No":
+        return 4
+    if int(qoe) == 3 or int(lm) == 3:
+        return 3
+    if all(j == 1 for j in judgements):
+        return 1
+    return 2
+
+
+def test_not_judged_2024_25_shows_derived_grade(app_env: Path) -> None:
+    row = first_row(
+        lambda r: (
+            r["Overall effectiveness"] == "Not judged"
+            and r[RELATES] == "Yes"
+            and r["Quality of education"] == "3"
+            and r["Effectiveness of leadership and management"] == "2"
+        )
+    )
+    expected = derived_grade(
+        row["Quality of education"],
+        row["Behaviour and attitudes"],
+        row["Personal development"],
+        row["Effectiveness of leadership and management"],
+        row["Category of concern"],
+        row["Safeguarding is effective?"],
+    )
+    at = render(row["URN"])
+    assert metric(at, "Latest graded outcome") == f"{LABELS[str(expected)]} (derived)"
+    latest = timeline_table(at).iloc[0]
+    assert latest["Grade source"] == "derived from key judgements"
+    assert any("derived" in c.value for c in at.caption)
+
+
+def test_school_with_no_inspection(app_env: Path) -> None:
+    row = first_row(lambda r: r["Overall effectiveness"] == "" and r["Inspection start date"] == "")
+    at = render(row["URN"])
+    assert [h.value for h in at.header] == [row["School name"]]
+    assert metric(at, "Latest graded outcome") == "Not inspected"
+    assert any("no inspection recorded" in i.value for i in at.info)
+    assert metric(at, "Days since last graded inspection") == "none recorded"
+
+
+def test_unknown_urn_is_a_clear_message(app_env: Path) -> None:
+    known = {int(r["URN"]) for r in ofsted_rows()} | {u for pair in predecessor_links() for u in pair}
+    unknown = max(known) + 1
+    at = render(str(unknown))
+    assert any(f"No school with URN {unknown}" in e.value for e in at.error)
+    assert not at.header
+
+
+def test_not_a_number_is_a_clear_message(app_env: Path) -> None:
+    at = render("abc")
+    assert any("is not a URN" in e.value for e in at.error)
+
+
+def test_search_then_choose_writes_the_deep_link(app_env: Path) -> None:
+    row = first_row(lambda r: r["Postcode"] != "" and r["Overall effectiveness"] in LABELS)
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.switch_page("pages/school.py")
+    at.run()
+    assert not at.exception
+    at.text_input(key="school-search").input(row["Postcode"].lower()).run()
+    choice = at.selectbox(key="school-choice")
+    assert any(f"URN {row['URN']}" in str(option) for option in choice.options)
+    choice.select(int(row["URN"])).run()
+    assert not at.exception, at.exception
+    assert at.query_params["urn"] in (row["URN"], [row["URN"]])
+    assert [h.value for h in at.header] == [row["School name"]]

@@ -1,0 +1,222 @@
+"""analytics.school_profile on the real national store (SQLite and PostgreSQL), checked against the raw files.
+
+Expected values come from the raw Ofsted CSV and DfE census/finance files read here with the csv module.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import Engine
+
+from analytics import queries
+from analytics import school_profile as sp
+from analytics.ingest import dfe_census, dfe_finance, ofsted_outcomes
+from analytics.ingest.registry import OFSTED_FILE
+from analytics.store.models import School  # noqa: F401  (tables registered)
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+CENSUS = DATA / "dfe-performance-tables-2019-england-ksp" / "england_census.csv"
+FINANCE_2018 = DATA / "dfe-performance-tables-2016-2018-waiky8" / "financials_2018.csv"
+LABELS = {"1": "Outstanding", "2": "Good", "3": "Requires improvement", "4": "Inadequate"}
+RELATES = "Does the latest graded inspection relate to the URN of the current school?"
+
+
+@cache
+def ofsted_rows() -> tuple[dict[str, str], ...]:
+    with open(OFSTED_FILE, encoding="utf-8-sig", newline="") as handle:
+        return tuple(csv.DictReader(handle))
+
+
+def first_row(condition) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return next(r for r in ofsted_rows() if condition(r))
+
+
+def day(text: str) -> date:
+    return datetime.strptime(text, "%d/%m/%Y").date()
+
+
+def profile_inputs(engine: Engine, urn: int) -> tuple[pd.Series, pd.DataFrame]:
+    school = queries.schools(engine, queries.Scope(urns=(urn,)), open_only=False).iloc[0]
+    numbers = [str(n) for n in school[["latest_graded_number", "previous_graded_number"]].dropna()]
+    pointed = queries.inspections_by_number(engine, numbers)
+    urns = sorted({urn, *(int(u) for u in pointed["urn"])})
+    return school, queries.inspections(engine, urns)
+
+
+def test_timeline_latest_and_previous_match_the_file(national_store: Engine) -> None:
+    row = first_row(
+        lambda r: (
+            r[RELATES] == "Yes"
+            and r["Overall effectiveness"] == "3"
+            and r["Previous graded inspection overall effectiveness"] in LABELS
+            and r["Does the previous graded inspection relate to the URN of the current school?"] == "Yes"
+        )
+    )
+    urn = int(row["URN"])
+    school, inspections = profile_inputs(national_store, urn)
+    timeline = sp.timeline(inspections, urn)
+    graded = timeline.loc[timeline["Kind"] == "Graded"]
+    assert graded.iloc[0]["Start date"] == day(row["Inspection start date"])
+    assert graded.iloc[0]["Headline grade"] == "Requires improvement"
+    assert graded.iloc[0]["Grade source"] == "published"
+    previous = graded.loc[graded["Start date"] == day(row["Previous inspection start date"])]
+    assert len(previous) == 1
+    expected = LABELS[row["Previous graded inspection overall effectiveness"]]
+    if expected == "Requires improvement" and day(row["Previous inspection start date"]) < date(2012, 9, 1):
+        expected = "Satisfactory"
+    assert previous.iloc[0]["Headline grade"] == expected
+    assert (timeline["Inherited"] == "").all()
+    # RI: re-inspection within 30 months of publication, worked out by hand from the file's publication date.
+    published = day(row["Publication date"])
+    month = published.month - 1 + 30
+    year, month = published.year + month // 12, month % 12 + 1
+    last_day = [31, 29 if year % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    due = sp.due(school, inspections)
+    assert due.due == date(year, month, min(published.day, last_day))
+    assert due.as_of == date(2025, 8, 31)
+    assert due.days_since_graded == (date(2025, 8, 31) - day(row["Inspection start date"])).days
+
+
+def test_inherited_grade_is_marked(national_store: Engine) -> None:
+    row = first_row(
+        lambda r: (
+            r[RELATES] == "No"
+            and r["Overall effectiveness"] in LABELS
+            and r["URN at time of latest graded inspection"] not in ("", r["URN"])
+        )
+    )
+    urn = int(row["URN"])
+    _school, inspections = profile_inputs(national_store, urn)
+    timeline = sp.timeline(inspections, urn)
+    latest = timeline.loc[timeline["Start date"] == day(row["Inspection start date"])].iloc[0]
+    assert latest["Inherited"] == "Inherited from predecessor"
+    assert latest["URN at the time"] == int(row["URN at time of latest graded inspection"])
+    assert latest["School name at the time"] == row["School name at time of latest graded inspection"]
+
+
+def test_not_judged_gets_a_labelled_derived_grade(national_store: Engine) -> None:
+    row = first_row(
+        lambda r: (
+            r["Overall effectiveness"] == "Not judged"
+            and r[RELATES] == "Yes"
+            and {
+                r["Quality of education"],
+                r["Behaviour and attitudes"],
+                r["Personal development"],
+                r["Effectiveness of leadership and management"],
+            }
+            == {"1"}
+        )
+    )
+    urn = int(row["URN"])
+    _school, inspections = profile_inputs(national_store, urn)
+    latest = sp.timeline(inspections, urn).iloc[0]
+    assert latest["Headline grade"] == "Outstanding (derived)"
+    assert latest["Grade source"] == "derived from key judgements"
+    assert latest["Quality of education"] == "1 Outstanding"
+
+
+def test_school_without_inspection(national_store: Engine) -> None:
+    row = first_row(lambda r: r["Overall effectiveness"] == "" and r["Inspection start date"] == "")
+    urn = int(row["URN"])
+    school, inspections = profile_inputs(national_store, urn)
+    assert sp.timeline(inspections, urn).empty
+    due = sp.due(school, inspections)
+    assert due.days_since_graded is None
+    if row["School open date"]:
+        opened = day(row["School open date"])
+        end = opened.year + (1 if opened.month > 8 else 0)
+        assert due.due == date(end + 2, 8, 31)
+
+
+def test_search_by_name_urn_and_postcode(national_store: Engine) -> None:
+    index = sp.search_index(queries.schools(national_store, queries.Scope.england(), open_only=False))
+    row = first_row(lambda r: r["Postcode"] != "")
+    assert sp.search(index, row["URN"]).iloc[0]["urn"] == int(row["URN"])
+    assert int(row["URN"]) in set(sp.search(index, row["Postcode"].lower())["urn"])
+    assert int(row["URN"]) in set(sp.search(index, row["Postcode"].replace(" ", ""))["urn"])
+    assert int(row["URN"]) in set(sp.search(index, row["School name"].upper(), limit=500)["urn"])
+    assert sp.search(index, "zzzz-no-such-school").empty
+    assert sp.search(index, "   ").empty
+
+
+def test_la_and_england_averages_against_the_raw_files(empty_store: Engine) -> None:
+    """Pupil-weighted FSM and mean in-year balance per LA, all phases and one phase: SQL and pandas agree with
+    each other and with a hand computation from the raw files."""
+    ofsted_outcomes.import_file(empty_store, OFSTED_FILE)
+    dfe_census.import_file(empty_store, CENSUS, year=2019)
+    dfe_finance.import_file(empty_store, FINANCE_2018)
+    schools = queries.schools(empty_store, queries.Scope.england(), open_only=False)
+    groups = sp.comparison_groups(schools, queries.school_links(empty_store))
+    in_sql = queries.context_sums_by_la(empty_store, groups, sp.WEIGHTS, sp.DIFFERENCES)
+    in_pandas = sp.la_sums(queries.context_values(empty_store, measures=sp.BENCHMARK_INPUTS), groups)
+    merged = in_sql.merge(in_pandas, on=["la", "phase", "year", "measure"], how="outer", indicator=True)
+    assert (merged["_merge"] == "both").all()
+    assert np.allclose(merged["weighted_x"], merged["weighted_y"])
+    assert (merged["schools_x"] == merged["schools_y"]).all()
+
+    where = {r["URN"]: (r["Local authority"], r["Ofsted phase"]) for r in ofsted_rows()}
+    fsm: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    in_census: set[int] = set()
+    with open(CENSUS, encoding="utf-8-sig", newline="") as handle:
+        for r in csv.DictReader(handle):
+            try:
+                pupils, pct = float(r["NOR"]), float(r["PNUMFSMEVER"])
+            except ValueError:
+                continue
+            if r["URN"] in where and pupils > 0:
+                for key in (where[r["URN"]], (where[r["URN"]][0], "all")):
+                    fsm[key][0] += pct * pupils
+                    fsm[key][1] += pupils
+                in_census.add(int(r["URN"]))
+    balance: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    with open(FINANCE_2018, encoding="utf-8-sig", newline="") as handle:
+        for r in csv.DictReader(handle):
+            try:
+                diff = float(r["Income"]) - float(r["Expenditure"])
+            except ValueError:
+                continue
+            if r["URN"] in where:
+                balance[where[r["URN"]][0]][0] += diff
+                balance[where[r["URN"]][0]][1] += 1
+    every = sp.benchmarks(in_sql).set_index(["area", "year", "measure"])["value"]
+    primary = sp.benchmarks(in_sql, "Primary").set_index(["area", "year", "measure"])["value"]
+    for la in ("Hertfordshire", "Camden", "Cornwall"):
+        assert every[(la, 2019, "pct_fsm_ever")] == pytest.approx(fsm[(la, "all")][0] / fsm[(la, "all")][1])
+        assert primary[(la, 2019, "pct_fsm_ever")] == pytest.approx(
+            fsm[(la, "Primary")][0] / fsm[(la, "Primary")][1]
+        )
+        assert every[(la, 2018, "in_year_balance")] == pytest.approx(balance[la][0] / balance[la][1])
+    primaries = [v for (_la, phase), v in fsm.items() if phase == "Primary"]
+    assert primary[("England", 2019, "pct_fsm_ever")] == pytest.approx(
+        sum(v[0] for v in primaries) / sum(v[1] for v in primaries)
+    )
+
+    # The school's own trend rows carry its LA's figure for its phase, and the weighting is named.
+    row = first_row(lambda r: r["Local authority"] == "Camden" and int(r["URN"]) in in_census)
+    urn = int(row["URN"])
+    own = sp.school_context(queries.context_values(empty_store, [urn], sp.BENCHMARK_INPUTS), urn, [])
+    trend = sp.trends(own, sp.benchmarks(in_sql, row["Ofsted phase"]), "Camden")
+    fsm_row = trend.loc[trend["measure"] == "pct_fsm_ever"].iloc[0]
+    key = ("Camden", row["Ofsted phase"])
+    assert fsm_row["la"] == pytest.approx(fsm[key][0] / fsm[key][1])
+    with open(CENSUS, encoding="utf-8-sig", newline="") as handle:
+        own_fsm = next(float(r["PNUMFSMEVER"]) for r in csv.DictReader(handle) if r["URN"] == row["URN"])
+    assert fsm_row["school"] == pytest.approx(own_fsm)
+    assert fsm_row["weighting"] == "pupil-weighted mean"
+
+
+def test_falling_roll_flag() -> None:
+    frame = pd.DataFrame({"year": [2016, 2017, 2018, 2019], "school": [400.0, 390.0, 370.0, 359.0]})
+    assert sp.falling_roll(frame).falling  # 359 / 400 = -10.25%
+    assert not sp.falling_roll(frame.assign(school=[400.0, 390.0, 370.0, 360.0])).falling  # exactly -10%
+    gap = sp.falling_roll(pd.DataFrame({"year": [2019, 2024], "school": [300.0, 200.0]}))
+    assert not gap.falling and "unknown" in gap.text and "2019 to 2024" in gap.text
