@@ -179,7 +179,8 @@ def _school_features(frame: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame
     out["idaci_quintile"] = pd.to_numeric(joined["idaci_quintile"], errors="coerce").to_numpy()
     academy = joined["type_group"].astype(str).str.contains("Academ|Free", regex=True).astype(float)
     out["is_academy"] = academy.to_numpy()
-    opened_at = pd.Series(pd.to_datetime(joined["open_date"]).to_numpy(), index=out.index).astype("datetime64[ns]")
+    opened_at = pd.Series(pd.to_datetime(joined["open_date"]).to_numpy(), index=out.index)
+    opened_at = opened_at.astype("datetime64[ns]")
     opened = opened_at.where(opened_at < out["start_date"])
     out["years_since_opened"] = (out["start_date"] - opened).dt.days / 365.25
     out["_asof_opened"] = opened
