@@ -132,3 +132,123 @@ def main() -> None:
         app()
     except BrokenPipeError:  # e.g. piped into head
         sys.exit(0)
+
+
+# --- Early-warning model (issue 5)
+# -------------------------------------------------------------------------------
+
+
+def _parse_day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} must be a date YYYY-MM-DD, not '{value}'.", code=2)
+        raise
+
+
+@app.command("backtest")
+def backtest_command(
+    test_from: Annotated[str, typer.Option("--test-from", help="first start date YYYY-MM-DD")],
+    test_to: Annotated[str, typer.Option("--test-to", help="last start date of the test window YYYY-MM-DD")],
+    format: Annotated[str, typer.Option("--format", help="json or table")] = "table",
+    scores_out: Annotated[Path | None, typer.Option(help="write the test scores to this CSV")] = None,
+) -> None:
+    """Train on inspections before --test-from only; evaluate on graded inspections inside the window."""
+    import pandas as pd
+
+    from analytics.risk.backtest import run_backtest
+    from analytics.risk.data import examples, load_inputs
+
+    start, end = _parse_day(test_from, "--test-from"), _parse_day(test_to, "--test-to")
+    if end < start:
+        fail("--test-to is before --test-from.", code=2)
+    if format not in ("json", "table"):
+        fail(f"Unknown format '{format}': use json or table.", code=2)
+    frame = examples(load_inputs(get_engine()))
+    starts = frame["start_date"]
+    test = frame.loc[(starts >= pd.Timestamp(start)) & (starts <= pd.Timestamp(end))]
+    if test.empty or test["adverse"].nunique() < 2:
+        fail("No graded inspections with both outcomes in that window: choose another window.", code=2)
+    result = run_backtest(frame, pd.Timestamp(start), pd.Timestamp(end))
+    if scores_out is not None:
+        result.scored.to_csv(scores_out, index=False)
+    if format == "json":
+        typer.echo(json.dumps(result.metrics, default=_json_default))
+    else:
+        for key, value in result.metrics.items():
+            typer.echo(f"{key:<36}  {value}")
+
+
+@app.command("train")
+def train_command() -> None:
+    """Fit the model on the whole history, with time-split backtests, and store it under data/models/."""
+    import time
+
+    import pandas as pd
+
+    from analytics.risk import store
+    from analytics.risk.backtest import curves, run_backtest
+    from analytics.risk.data import examples, load_inputs
+    from analytics.risk.model import fit_models
+
+    frame = examples(load_inputs(get_engine()))
+    last = frame["start_date"].max()
+    windows = [(pd.Timestamp("2023-09-01"), pd.Timestamp("2024-08-31"))]
+    latest_start = pd.Timestamp(year=last.year - (last.month < 9), month=9, day=1)
+    if latest_start > windows[0][0]:
+        windows.append((latest_start, last))
+    backtests = []
+    for start, end in windows:
+        result = run_backtest(frame, start, end)
+        backtests.append({**result.metrics, **curves(result.scored)})
+        typer.echo(f"backtest {start.date()}..{end.date()}: auc {result.metrics['auc']:.3f}, "
+                   f"recall@20% {result.metrics['recall_at_20pct']:.3f}")
+    began = time.perf_counter()
+    model = fit_models(frame, last + pd.Timedelta(days=1))
+    seconds = time.perf_counter() - began
+    coefficients = model.logit.coefficients().to_dict(orient="records")
+    path = store.save(model, {"backtests": backtests, "logit_coefficients": coefficients,
+                              "n_examples": len(frame),
+                              "first_example": str(frame["start_date"].min().date()),
+                              "last_example": str(last.date()), "fit_seconds": round(seconds, 1)})
+    typer.echo(f"Model ({model.kind}) trained on {model.n_train:,} inspections in {seconds:.1f} s: {path}")
+
+
+@app.command("score")
+def score_command(
+    la: Annotated[str | None, typer.Option(help="local authority name; England if omitted")] = None,
+    as_at: Annotated[str | None, typer.Option("--as-at", help="score date YYYY-MM-DD, default today")] = None,
+    format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    limit: Annotated[int | None, typer.Option(help="only the N riskiest schools")] = None,
+) -> None:
+    """Score every open school with the stored model (riskiest first)."""
+    from analytics.queries import la_names
+    from analytics.risk import store
+    from analytics.risk.data import load_inputs
+    from analytics.risk.scoring import score_schools
+
+    try:
+        loaded = store.load_latest()
+    except store.ModelVersionError as error:
+        fail(str(error), code=3)
+        return
+    if loaded is None:
+        fail("No trained model: run `python -m analytics train` first.", code=3)
+        return
+    engine = get_engine()
+    inputs = load_inputs(engine)
+    scored = score_schools(loaded[0], inputs, _parse_day(as_at, "--as-at") if as_at else date.today())
+    names = inputs.schools.set_index("urn")[["name", "la_name"]]
+    scored = scored.join(names, on="urn")
+    if la is not None:
+        scored = scored.loc[scored["la_name"] == resolve_la(la, la_names(engine))]
+    if limit is not None:
+        scored = scored.head(limit)
+    columns = ["urn", "name", "la_name", "risk", "band", "national_share", "prev_grade", "years_since_prev",
+               "drivers"]
+    if format == "json":
+        typer.echo(scored[columns].to_json(orient="records"))
+    elif format == "csv":
+        typer.echo(scored[columns].to_csv(index=False), nl=False)
+    else:
+        fail(f"Unknown format '{format}': use csv or json.", code=2)

@@ -35,11 +35,14 @@ def neighbour_table(
     out = out.sort_values("pct_schools_good_or_outstanding", ascending=False, kind="stable").reset_index(
         drop=True
     )
+    ranked = out["role"] != "England"
+    out["rank"] = pd.Series(range(1, int(ranked.sum()) + 1), index=out.index[ranked]).astype("Int64")
     out["label"] = [
         f"{n} (selected)" if r == "selected" else n for n, r in zip(out["la_name"], out["role"], strict=True)
     ]
     return out[
         [
+            "rank",
             "la_name",
             "role",
             "schools_with_grade",

@@ -109,8 +109,9 @@ def inspection_due(
     """Apply the rules in order: not inspected in current form, category/inadequate, RI, good, outstanding.
 
     `grade` is the headline grade (published or derived) of the last graded inspection; `inherited` says that
-    inspection belongs to a predecessor school; `last_any_start` is the latest inspection of any kind (graded,
-    ungraded or monitoring) and defaults to the later of the graded and ungraded starts.
+    inspection belongs to a predecessor school (an ungraded inspection since opening counts as the new
+    school's routine inspection, e.g. a converter academy of a good school); `last_any_start` is the latest
+    inspection of any kind (graded, ungraded or monitoring), by default the later of graded and ungraded.
     """
     as_of = as_of or date.today()
     latest_any = last_any_start or max(
@@ -122,7 +123,13 @@ def inspection_due(
     def result(due: date | None, rule: str, basis: str) -> InspectionDue:
         return InspectionDue(due, rule, basis, as_of, since_graded, since_any)
 
-    if last_graded_start is None or (inherited and open_date is not None and open_date > last_graded_start):
+    inspected_in_current_form = (
+        last_ungraded_start is not None and open_date is not None and last_ungraded_start >= open_date
+    )
+    new_form = (
+        inherited and open_date is not None and open_date > last_graded_start if last_graded_start else False
+    )
+    if last_graded_start is None or (new_form and not inspected_in_current_form):
         if open_date is None:
             return result(None, NO_BASIS, "no graded inspection recorded")
         return result(new_school_deadline(open_date), NEW_SCHOOL, f"opened {open_date:%d/%m/%Y}")

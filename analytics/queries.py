@@ -182,21 +182,22 @@ def stat_neighbours(engine: Engine, la_name: str) -> pd.DataFrame:
 
 def context_sums_by_la(
     engine: Engine,
-    la_of: pd.Series,
+    groups: pd.DataFrame,
     weights: dict[str, str | None],
     differences: dict[str, tuple[str, str]] | None = None,
 ) -> pd.DataFrame:
-    """Per LA, year and measure: sum of value x weight (`weighted`), sum of weights (`weight`), schools.
+    """Per LA, phase, year and measure: sum of value x weight (`weighted`), of weights (`weight`), schools.
 
-    Aggregated in the database (the context table has ~800k rows; loading it takes far longer). `la_of` maps
-    URN -> LA and travels in a temporary table; `weights` maps each measure to the measure weighting it (None:
-    weight 1); `differences` adds per-school measures a - b (e.g. income - expenditure). Same result as
-    `analytics.school_profile.la_sums` on the loaded rows.
+    Aggregated in the database (the context table has ~800k rows; loading it takes far longer). `groups`
+    (index URN; columns la, phase) travels in a temporary table; `weights` maps each measure to the measure
+    weighting it (None: weight 1); `differences` adds per-school measures a - b (e.g. income - expenditure).
+    Same result as `analytics.school_profile.la_sums` on the loaded rows.
     """
     from sqlalchemy import BigInteger, Column, MetaData, String, Table, and_, case, func, literal, union_all
 
     mapping = Table(
         "tmp_school_la", MetaData(), Column("urn", BigInteger, primary_key=True), Column("la", String),
+        Column("phase", String),
         prefixes=["TEMPORARY"],
     )
     real = [m for m in weights if m not in (differences or {})]
@@ -215,16 +216,20 @@ def context_sums_by_la(
     weight_measure = case(weighted_by, value=rows.c.measure, else_=None)
     weight = case((weight_measure.is_(None), literal(1.0)), else_=w.c.value)
     query = (
-        select(mapping.c.la, rows.c.year, rows.c.measure, func.sum(rows.c.value * weight).label("weighted"),
-               func.sum(weight).label("weight"), func.count(rows.c.urn.distinct()).label("schools"))
+        select(mapping.c.la, mapping.c.phase, rows.c.year, rows.c.measure,
+               func.sum(rows.c.value * weight).label("weighted"), func.sum(weight).label("weight"),
+               func.count(rows.c.urn.distinct()).label("schools"))
         .select_from(rows)
         .join(mapping, mapping.c.urn == rows.c.urn)
         .outerjoin(w, and_(w.c.urn == rows.c.urn, w.c.year == rows.c.year, w.c.measure == weight_measure))
         .where(weight > 0)
-        .group_by(mapping.c.la, rows.c.year, rows.c.measure)
+        .group_by(mapping.c.la, mapping.c.phase, rows.c.year, rows.c.measure)
     )
-    known = la_of.dropna()
-    pairs = [{"urn": int(u), "la": str(la)} for u, la in zip(known.index, known.to_numpy(), strict=True)]
+    known = groups.dropna(subset=["la"])
+    pairs = [
+        {"urn": int(u), "la": str(la), "phase": str(phase)}
+        for u, la, phase in zip(known.index, known["la"], known["phase"], strict=True)
+    ]
     with engine.connect() as connection, connection.begin():
         mapping.create(connection)
         if pairs:
@@ -261,3 +266,18 @@ def district_schemes(engine: Engine) -> list[str]:
 
     links = SchoolDistrict.__table__  # type: ignore[attr-defined]
     return sorted(read_frame(engine, select(links.c.scheme).distinct())["scheme"])
+
+
+# ----------------------------------------------------------------------------------- grade history (trends)
+
+GRADE_HISTORY_COLUMNS = (
+    "inspection_number", "urn", "start_date", "is_graded", "overall_effectiveness", "category_of_concern",
+    "quality_of_education", "behaviour_and_attitudes", "personal_development", "leadership_and_management",
+    "safeguarding_effective", "rc_leadership_and_governance",
+)
+
+
+def grade_history(engine: Engine) -> pd.DataFrame:
+    """Every inspection with only the columns the headline rule needs, plus `grade` (for trends, movement)."""
+    query = select(*[INSPECTIONS.c[c] for c in GRADE_HISTORY_COLUMNS])
+    return add_headline(read_frame(engine, query.order_by(INSPECTIONS.c.urn, INSPECTIONS.c.start_date)))

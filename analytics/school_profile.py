@@ -389,26 +389,32 @@ def with_in_year_balance(context: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([context, diff], ignore_index=True)
 
 
-def la_of_urns(schools: pd.DataFrame, links: pd.DataFrame) -> pd.Series:
-    """LA of every URN: the school's own, else (closed predecessors) the LA of its current successor."""
-    own = schools.dropna(subset=["la_name"]).drop_duplicates("urn").set_index(schools["urn"].name)["la_name"]
-    own.index = own.index.astype("int64")
+def comparison_groups(schools: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+    """LA and phase of every URN (the index): the school's own, else (closed predecessors) those of the school
+    it became (its current successor), so a converted academy's earlier figures count in its LA and phase."""
+    own = schools.dropna(subset=["la_name"]).drop_duplicates("urn")
+    groups = pd.DataFrame(
+        {"la": own["la_name"].to_numpy(), "phase": own["phase"].fillna("Unknown").to_numpy()},
+        index=pd.Index(own["urn"].astype("int64").to_numpy(), name="urn"),
+    )
     if links.empty:
-        return own
+        return groups
     current = lineage.current_urn_map(links)
-    via = pd.Series(own.reindex(current.to_numpy()).to_numpy(), index=current.index).dropna()
-    return pd.concat([own, via[~via.index.isin(own.index)]])
+    via = groups.reindex(current.to_numpy())
+    via.index = pd.Index(current.index.astype("int64"), name="urn")
+    via = via.dropna(subset=["la"])
+    return pd.concat([groups, via.loc[~via.index.isin(groups.index)]])
 
 
-SUMS_COLUMNS = ["la", "year", "measure", "weighted", "weight", "schools"]
+SUMS_COLUMNS = ["la", "phase", "year", "measure", "weighted", "weight", "schools"]
 BENCHMARK_COLUMNS = ["area", "year", "measure", "value", "schools", "weighting"]
 
 
-def la_sums(context: pd.DataFrame, la_of: pd.Series) -> pd.DataFrame:
-    """Per LA, year and measure: sum of value x weight, sum of weights and number of schools (see WEIGHTS).
+def la_sums(context: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """Per LA, phase, year and measure: sums of value x weight and of weights, number of schools (WEIGHTS).
 
     Reference implementation in pandas of `queries.context_sums_by_la`, which does the same in the database.
-    Schools without a weight for that year are left out of a weighted sum; schools without an LA are left out.
+    Schools without a weight for that year are left out of a weighted sum; URNs not in `groups` are left out.
     """
     ctx = with_in_year_balance(context.loc[context["value"].notna(), ["urn", "year", "measure", "value"]])
     ctx = ctx.astype({"urn": "int64", "year": "int64"})
@@ -422,25 +428,29 @@ def la_sums(context: pd.DataFrame, la_of: pd.Series) -> pd.DataFrame:
     ctx["weight"] = ctx["weight"].where(ctx["weight_measure"].notna(), 1.0)
     ctx = ctx.loc[ctx["weight"].notna() & (ctx["weight"] > 0)]
     ctx["weighted"] = ctx["value"] * ctx["weight"]
-    ctx["la"] = ctx["urn"].map(la_of)
-    grouped = ctx.dropna(subset=["la"]).groupby(["la", "year", "measure"], sort=True)
+    ctx = ctx.join(groups[["la", "phase"]], on="urn", how="inner")
+    grouped = ctx.groupby(["la", "phase", "year", "measure"], sort=True)
     out = grouped.agg(weighted=("weighted", "sum"), weight=("weight", "sum"), schools=("urn", "nunique"))
     return out.reset_index()[SUMS_COLUMNS]
 
 
-def benchmarks(sums: pd.DataFrame) -> pd.DataFrame:
-    """LA and England averages per year and measure from `la_sums` / `queries.context_sums_by_la`.
+def benchmarks(sums: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
+    """LA and England averages per year and measure from `la_sums` / `queries.context_sums_by_la`, over
+    schools of one phase (the school's own, so a secondary is compared with secondaries) or all phases.
 
     Columns: area ('England' or the LA name), year, measure, value, schools (how many were averaged),
     weighting (how). Percentages and scores are weighted by the matching pupil count (see WEIGHTS); counts
     and money are a plain mean per school. England is the sum over LAs, i.e. state-funded schools in the
     store and the predecessors of open ones, not the independent schools that DfE files also list.
     """
+    if phase is not None:
+        sums = sums.loc[sums["phase"] == phase]
     if sums.empty:
         return pd.DataFrame(columns=BENCHMARK_COLUMNS)
-    la = sums.rename(columns={"la": "area"})
-    totals = sums.groupby(["year", "measure"], sort=True)[["weighted", "weight", "schools"]]
-    england = totals.sum().reset_index()
+    values = ["weighted", "weight", "schools"]
+    la = sums.groupby(["la", "year", "measure"], sort=True)[values].sum().reset_index()
+    la = la.rename(columns={"la": "area"})
+    england = sums.groupby(["year", "measure"], sort=True)[values].sum().reset_index()
     england["area"] = "England"
     out = pd.concat([england, la], ignore_index=True)
     out["value"] = out["weighted"] / out["weight"]

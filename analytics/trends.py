@@ -138,6 +138,7 @@ def movement_lineage(
     """Lineage inspections as `grade_panel` sees them: GIAS-only predecessors before opening, else Ofsted's.
 
     So the movement tables and the as-at grades agree, and the latest inspection's previous grade is Ofsted's.
+    Where Ofsted's lineage has no previous graded inspection, a GIAS predecessor's (inherited) is used.
     """
     official = lineage_inspections(inspections, lineage_map(schools, inspections))
     if links is None or links.empty:
@@ -146,7 +147,15 @@ def movement_lineage(
     opened = pd.to_datetime(schools.set_index("urn")["open_date"], errors="coerce").astype("datetime64[ns]")
     full_before = full["start"] < full["current_urn"].map(opened)
     official_after = ~(official["start"] < official["current_urn"].map(opened))
-    both = pd.concat([full[full_before], official[official_after]], ignore_index=True)
+    after = official[official_after].copy()
+    key = ["current_urn", "urn", "start"]
+    fill = after[key].merge(
+        full[[*key, "previous_grade", "previous_start", "previous_urn"]], on=key, how="left"
+    )
+    missing = after["previous_grade"].isna().to_numpy() & fill["previous_grade"].notna().to_numpy()
+    for column in ("previous_grade", "previous_start", "previous_urn"):
+        after.loc[missing, column] = fill.loc[missing, column].to_numpy()
+    both = pd.concat([full[full_before], after], ignore_index=True)
     return both.sort_values(["current_urn", "start"], kind="stable").reset_index(drop=True)
 
 
@@ -193,31 +202,32 @@ def grade_panel(
         # GIAS-only predecessors count before the school opened; from then on Ofsted's own pointers decide.
         full = lineage_inspections(inspections, lineage_map(schools, inspections, links))
         panel = pd.concat([_as_at(grid[~before], official), _as_at(grid[before], full)], ignore_index=True)
-    panel = panel.merge(base[["urn", "open", "exact_from"]], on="urn", how="left")
-    was_open = panel["open"].isna() | (panel["open"] <= panel["as_at"]) | panel["grade"].notna()
-    panel = panel[was_open].copy()
-    panel["known_exactly"] = (panel["as_at"] < GAP_START) | (panel["as_at"] >= panel["exact_from"])
-    return panel.drop(columns=["open", "exact_from"]).reset_index(drop=True)
+    row = pd.Index(base["urn"]).get_indexer(panel["urn"])
+    opened = base["open"].to_numpy()[row]
+    since = base["exact_from"].to_numpy()[row]
+    as_at = panel["as_at"].to_numpy()
+    was_open = pd.isna(opened) | (opened <= as_at) | panel["grade"].notna().to_numpy()
+    panel = panel[was_open].reset_index(drop=True)
+    as_at, since = as_at[was_open], since[was_open]
+    panel["known_exactly"] = (as_at < GAP_START.to_datetime64()) | (as_at >= since)
+    return panel
 
 
 def _as_at(grid: pd.DataFrame, lineage: pd.DataFrame) -> pd.DataFrame:
     """For each (as_at, urn) row of `grid`, the lineage's latest graded inspection started by as_at."""
-    right = (
-        lineage[
-            [
-                "current_urn",
-                "start",
-                "grade",
-                "category_of_concern",
-                "previous_grade",
-                "inherited",
-                "urn",
-                "grade_source",
-            ]
-        ]
-        .rename(columns={"urn": "inspection_urn"})
-        .sort_values("start", kind="stable")
-    )
+    columns = [
+        "current_urn",
+        "start",
+        "grade",
+        "category_of_concern",
+        "previous_grade",
+        "inherited",
+        "urn",
+        "grade_source",
+    ]
+    right = lineage[columns].rename(columns={"urn": "inspection_urn"}).sort_values("start", kind="stable")
+    for text in ("category_of_concern", "grade_source"):  # categorical: cheap to carry through 1M rows
+        right[text] = right[text].astype(object).astype("category")
     ordered = grid.sort_values("as_at", kind="stable")
     found = pd.merge_asof(
         ordered,
@@ -237,33 +247,38 @@ def panel_counts(panel: pd.DataFrame, schools: pd.DataFrame, by: list[str] | Non
     Pupils are today's pupils on roll (no historical rolls are stored).
     """
     by = by or []
-    attrs = schools[["urn", "pupils", *[b for b in by if b in schools]]].copy()
-    attrs["pupils"] = pd.to_numeric(attrs["pupils"], errors="coerce").fillna(0)
-    frame = panel.merge(attrs, on="urn", how="left")
-    grade = frame["grade"]
-    graded = grade.notna()
+    row = pd.Index(schools["urn"]).get_indexer(panel["urn"])
+    pupils = pd.to_numeric(schools["pupils"], errors="coerce").fillna(0).to_numpy(dtype=float)[row]
+    grade = panel["grade"].to_numpy(dtype=float)
+    previous = panel["previous_grade"].to_numpy(dtype=float)
+    graded = ~np.isnan(grade)
     good = grade <= 2
-    category = frame["category_of_concern"].astype(object)
+    category = panel["category_of_concern"]
     parts = pd.DataFrame(
         {
-            "schools": 1,
-            "schools_with_grade": graded.astype(int),
-            "schools_good_or_outstanding": good.astype(int),
-            "pupils_with_grade": frame["pupils"].where(graded, 0),
-            "pupils_good_or_outstanding": frame["pupils"].where(good, 0),
-            "schools_requires_improvement": (grade == 3).astype(int),
-            "schools_inadequate": (grade == 4).astype(int),
-            "schools_serious_weaknesses": (category == "SWK").astype(int),
-            "schools_special_measures": (category == "SM").astype(int),
-            "schools_stuck_below_good": ((grade >= 3) & (frame["previous_grade"] >= 3)).astype(int),
-            "schools_uninspected": (~graded).astype(int),
-            "schools_known_exactly": frame["known_exactly"].astype(int),
+            "schools": np.ones(len(panel), dtype=np.int64),
+            "schools_with_grade": graded.astype(np.int64),
+            "schools_good_or_outstanding": good.astype(np.int64),
+            "pupils_with_grade": np.where(graded, pupils, 0.0),
+            "pupils_good_or_outstanding": np.where(good, pupils, 0.0),
+            "schools_requires_improvement": (grade == 3).astype(np.int64),
+            "schools_inadequate": (grade == 4).astype(np.int64),
+            "schools_serious_weaknesses": (category == "SWK").to_numpy(dtype=np.int64),
+            "schools_special_measures": (category == "SM").to_numpy(dtype=np.int64),
+            "schools_stuck_below_good": ((grade >= 3) & (previous >= 3)).astype(np.int64),
+            "schools_uninspected": (~graded).astype(np.int64),
+            "schools_known_exactly": panel["known_exactly"].to_numpy(dtype=bool).astype(np.int64),
         }
     )
+    parts["as_at"] = panel["as_at"].to_numpy()
+    for key in by:  # categorical keys: factorise the ~22k schools once, then take codes for the 1M rows
+        codes, uniques = pd.factorize(schools[key].astype(object))
+        parts[key] = pd.Categorical.from_codes(codes[row], categories=pd.Index(uniques, dtype=object))
     keys = ["as_at", *by]
-    for key in keys:
-        parts[key] = frame[key].to_numpy()
-    return parts.groupby(keys, dropna=False, observed=True)[list(COUNT_COLUMNS)].sum().reset_index()
+    out = parts.groupby(keys, dropna=False, observed=True)[list(COUNT_COLUMNS)].sum().reset_index()
+    for key in by:
+        out[key] = out[key].astype(object)
+    return out
 
 
 def kpi_series(counts: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:

@@ -211,8 +211,10 @@ bar.update_layout(
     yaxis={"autorange": "reversed"},
     xaxis={"title": "% schools good or outstanding", "range": [0, 105]},
 )
-rank = compare.loc[compare["role"] != "England"].reset_index(drop=True)
-position = int(rank.index[rank["role"] == "selected"][0]) + 1 if (rank["role"] == "selected").any() else None
+rank = compare.loc[compare["role"] != "England"]
+position = (
+    int(rank.loc[rank["role"] == "selected", "rank"].iloc[0]) if (rank["role"] == "selected").any() else None
+)
 chart_with_alternative(
     bar,
     compare.drop(columns=["label"]),
@@ -222,4 +224,19 @@ chart_with_alternative(
     else "",
     name=f"neighbours-{chosen.la}",
     key="overview-neighbours",
+)
+st.dataframe(
+    compare.drop(columns=["label"]),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "rank": "Rank",
+        "la_name": "Local authority",
+        "role": "Role",
+        "schools_with_grade": "Schools with a grade",
+        "schools_good_or_outstanding": "Good or outstanding",
+        "pct_schools_good_or_outstanding": st.column_config.NumberColumn(
+            "% good or outstanding", format="%.1f"
+        ),
+    },
 )

@@ -5,8 +5,6 @@ Deep link: /school?urn=NNNNNN (read from and written back to the URL).
 
 from __future__ import annotations
 
-import importlib.util
-
 import pandas as pd
 import streamlit as st
 
@@ -144,10 +142,19 @@ st.caption(
 
 # ---- Risk and LA categorisation (slots for the early-warning and register issues) ----
 st.subheader("Risk and LA categorisation")
-if importlib.util.find_spec("analytics.risk") is None:
-    st.caption("Risk score with its drivers: not available yet (the early-warning model has not landed).")
-if importlib.util.find_spec("analytics.register") is None:
-    st.caption("LA category history, notes of visit and interventions: not available yet.")
+for title, hook in (
+    ("Risk score with its drivers", school_data.hook("analytics.risk", "school_risk")),
+    (
+        "LA category history, notes of visit and interventions",
+        school_data.hook("analytics.register", "school_register"),
+    ),
+):
+    result = hook(data.engine(), url_urn) if hook else None
+    if result is None or (isinstance(result, pd.DataFrame) and result.empty):
+        st.caption(f"{title}: not available yet.")
+    else:
+        st.markdown(f"**{title}**")
+        st.dataframe(result, hide_index=True, width="stretch")
 
 # ---- Inspection timeline ----
 st.subheader("Inspection timeline")
@@ -187,7 +194,9 @@ ctx = sp.school_context(
 if ctx.empty:
     st.info("No DfE context figures (census, absence, attainment, finance) are loaded for this school.")
 else:
-    trend = sp.trends(ctx, school_data.benchmarks(version), school.get("la_name"))
+    phase = school.get("phase") if isinstance(school.get("phase"), str) else None
+    trend = sp.trends(ctx, school_data.benchmarks(version, phase), school.get("la_name"))
+    st.caption(f"LA and England figures are averages over {phase or 'all'} schools of the same year.")
     roll = sp.falling_roll(trend.loc[trend["measure"] == "pupils"])
     (st.warning if roll.falling else st.caption)(roll.text)
     deficits = sp.deficit_years(trend)

@@ -68,6 +68,21 @@ def test_overview_headlines_equal_cli_kpis(app_env: Path) -> None:
     assert shown["Serious weaknesses"] == f"{cli['schools_serious_weaknesses']:,}"
     assert shown["Special measures"] == f"{cli['schools_special_measures']:,}"
     assert shown["Stuck below good"] == f"{cli['schools_stuck_below_good']:,}"
+    england = subprocess.run(
+        [sys.executable, "-m", "analytics", "kpis", "--format", "json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    neighbours = at.dataframe[0].value.set_index("la_name")
+    assert len(neighbours) == 12  # the LA, its ten statistical neighbours (LAIT) and England
+    assert neighbours.loc[LA, "pct_schools_good_or_outstanding"] == cli["pct_schools_good_or_outstanding"]
+    assert (
+        neighbours.loc["England", "pct_schools_good_or_outstanding"]
+        == json.loads(england.stdout)["pct_schools_good_or_outstanding"]
+    )
 
 
 def _day(text: str) -> date | None:

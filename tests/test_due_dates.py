@@ -145,3 +145,27 @@ def test_report_card_not_graded_on_1_to_4() -> None:
         grade=None, last_graded_start=date(2025, 11, 20), report_card=True, as_of=date(2026, 1, 1)
     )
     assert due.rule == dd.REPORT_CARD and due.due == date(2031, 8, 31)
+
+
+def test_inherited_grade_with_ungraded_inspection_in_current_form() -> None:
+    """A converter academy (opened 2011, predecessor Good in 2011) had an ungraded inspection in 2025."""
+    due = dd.inspection_due(
+        grade=2,
+        last_graded_start=date(2011, 3, 1),
+        inherited=True,
+        open_date=date(2011, 8, 17),
+        last_ungraded_start=date(2025, 1, 22),
+        as_of=date(2025, 8, 31),
+    )
+    assert due.rule == dd.GOOD
+    assert due.due == date(2029, 1, 22)
+    assert not due.overdue
+    # The same school without that inspection is a new school, long overdue.
+    never = dd.inspection_due(
+        grade=2,
+        last_graded_start=date(2011, 3, 1),
+        inherited=True,
+        open_date=date(2011, 8, 17),
+        as_of=date(2025, 8, 31),
+    )
+    assert never.rule == dd.NEW_SCHOOL and never.due == date(2013, 8, 31) and never.overdue

@@ -70,6 +70,8 @@ def test_each_phase(app_env: Path, phase: str) -> None:
     assert metric(at, "URN") == row["URN"]
     assert metric(at, "Phase") == phase
     assert metric(at, "Latest graded outcome") == LABELS[row["Overall effectiveness"]]
+    slots = [e.value for e in [*at.caption, *at.markdown]]
+    assert any("Risk score with its drivers" in v for v in slots), "the risk slot is always there"
     starts = {d.strftime("%d/%m/%Y") for d in timeline_table(at)["Start date"]}
     assert row["Inspection start date"] in starts
 

@@ -149,59 +149,68 @@ def test_search_by_name_urn_and_postcode(national_store: Engine) -> None:
 
 
 def test_la_and_england_averages_against_the_raw_files(empty_store: Engine) -> None:
-    """Pupil-weighted FSM and mean in-year balance per LA: SQL and pandas agree with a hand computation."""
+    """Pupil-weighted FSM and mean in-year balance per LA, all phases and one phase: SQL and pandas agree with
+    each other and with a hand computation from the raw files."""
     ofsted_outcomes.import_file(empty_store, OFSTED_FILE)
     dfe_census.import_file(empty_store, CENSUS, year=2019)
     dfe_finance.import_file(empty_store, FINANCE_2018)
     schools = queries.schools(empty_store, queries.Scope.england(), open_only=False)
-    la_of = sp.la_of_urns(schools, queries.school_links(empty_store))
-    in_sql = queries.context_sums_by_la(empty_store, la_of, sp.WEIGHTS, sp.DIFFERENCES)
-    in_pandas = sp.la_sums(queries.context_values(empty_store, measures=sp.BENCHMARK_INPUTS), la_of)
-    merged = in_sql.merge(in_pandas, on=["la", "year", "measure"], how="outer", indicator=True)
+    groups = sp.comparison_groups(schools, queries.school_links(empty_store))
+    in_sql = queries.context_sums_by_la(empty_store, groups, sp.WEIGHTS, sp.DIFFERENCES)
+    in_pandas = sp.la_sums(queries.context_values(empty_store, measures=sp.BENCHMARK_INPUTS), groups)
+    merged = in_sql.merge(in_pandas, on=["la", "phase", "year", "measure"], how="outer", indicator=True)
     assert (merged["_merge"] == "both").all()
-    assert (
-        np.allclose(merged["weighted_x"], merged["weighted_y"])
-        and (merged["schools_x"] == merged["schools_y"]).all()
-    )
+    assert np.allclose(merged["weighted_x"], merged["weighted_y"])
+    assert (merged["schools_x"] == merged["schools_y"]).all()
 
-    la_name = {r["URN"]: r["Local authority"] for r in ofsted_rows()}
-    fsm: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    where = {r["URN"]: (r["Local authority"], r["Ofsted phase"]) for r in ofsted_rows()}
+    fsm: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     in_census: set[int] = set()
     with open(CENSUS, encoding="utf-8-sig", newline="") as handle:
         for r in csv.DictReader(handle):
-            la = la_name.get(r["URN"])
             try:
                 pupils, pct = float(r["NOR"]), float(r["PNUMFSMEVER"])
             except ValueError:
                 continue
-            if la and pupils > 0:
-                fsm[la][0] += pct * pupils
-                fsm[la][1] += pupils
+            if r["URN"] in where and pupils > 0:
+                for key in (where[r["URN"]], (where[r["URN"]][0], "all")):
+                    fsm[key][0] += pct * pupils
+                    fsm[key][1] += pupils
                 in_census.add(int(r["URN"]))
     balance: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     with open(FINANCE_2018, encoding="utf-8-sig", newline="") as handle:
         for r in csv.DictReader(handle):
-            la = la_name.get(r["URN"])
             try:
                 diff = float(r["Income"]) - float(r["Expenditure"])
             except ValueError:
                 continue
-            if la:
-                balance[la][0] += diff
-                balance[la][1] += 1
-    bench = sp.benchmarks(in_sql).set_index(["area", "year", "measure"])["value"]
+            if r["URN"] in where:
+                balance[where[r["URN"]][0]][0] += diff
+                balance[where[r["URN"]][0]][1] += 1
+    every = sp.benchmarks(in_sql).set_index(["area", "year", "measure"])["value"]
+    primary = sp.benchmarks(in_sql, "Primary").set_index(["area", "year", "measure"])["value"]
     for la in ("Hertfordshire", "Camden", "Cornwall"):
-        assert bench[(la, 2019, "pct_fsm_ever")] == pytest.approx(fsm[la][0] / fsm[la][1])
-        assert bench[(la, 2018, "in_year_balance")] == pytest.approx(balance[la][0] / balance[la][1])
-    england_fsm = sum(v[0] for v in fsm.values()) / sum(v[1] for v in fsm.values())
-    assert bench[("England", 2019, "pct_fsm_ever")] == pytest.approx(england_fsm)
+        assert every[(la, 2019, "pct_fsm_ever")] == pytest.approx(fsm[(la, "all")][0] / fsm[(la, "all")][1])
+        assert primary[(la, 2019, "pct_fsm_ever")] == pytest.approx(
+            fsm[(la, "Primary")][0] / fsm[(la, "Primary")][1]
+        )
+        assert every[(la, 2018, "in_year_balance")] == pytest.approx(balance[la][0] / balance[la][1])
+    primaries = [v for (_la, phase), v in fsm.items() if phase == "Primary"]
+    assert primary[("England", 2019, "pct_fsm_ever")] == pytest.approx(
+        sum(v[0] for v in primaries) / sum(v[1] for v in primaries)
+    )
 
-    # The school's own trend rows carry the same LA and England figures, and the weighting is named.
-    urn = int(first_row(lambda r: r["Local authority"] == "Camden" and int(r["URN"]) in in_census)["URN"])
+    # The school's own trend rows carry its LA's figure for its phase, and the weighting is named.
+    row = first_row(lambda r: r["Local authority"] == "Camden" and int(r["URN"]) in in_census)
+    urn = int(row["URN"])
     own = sp.school_context(queries.context_values(empty_store, [urn], sp.BENCHMARK_INPUTS), urn, [])
-    trend = sp.trends(own, sp.benchmarks(in_sql), "Camden")
+    trend = sp.trends(own, sp.benchmarks(in_sql, row["Ofsted phase"]), "Camden")
     fsm_row = trend.loc[trend["measure"] == "pct_fsm_ever"].iloc[0]
-    assert fsm_row["la"] == pytest.approx(fsm["Camden"][0] / fsm["Camden"][1])
+    key = ("Camden", row["Ofsted phase"])
+    assert fsm_row["la"] == pytest.approx(fsm[key][0] / fsm[key][1])
+    with open(CENSUS, encoding="utf-8-sig", newline="") as handle:
+        own_fsm = next(float(r["PNUMFSMEVER"]) for r in csv.DictReader(handle) if r["URN"] == row["URN"])
+    assert fsm_row["school"] == pytest.approx(own_fsm)
     assert fsm_row["weighting"] == "pupil-weighted mean"
 
 

@@ -36,7 +36,7 @@ def phases(_version: int) -> list[str]:
 
 @st.cache_data(show_spinner="Loading the inspection history...", max_entries=2)
 def inspections(_version: int) -> pd.DataFrame:
-    return queries.inspections(data.engine())
+    return queries.grade_history(data.engine())
 
 
 @st.cache_data(show_spinner=False, max_entries=2)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -27,10 +32,16 @@ def links(_version: int) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Computing LA and England averages...", max_entries=2)
-def benchmarks(_version: int) -> pd.DataFrame:
-    """LA and England averages of every context measure by year (see school_profile.benchmarks)."""
-    la_of = sp.la_of_urns(schools(_version), links(_version))
-    return sp.benchmarks(queries.context_sums_by_la(engine(), la_of, sp.WEIGHTS, sp.DIFFERENCES))
+def context_sums(_version: int) -> pd.DataFrame:
+    """Sums of every context measure by LA, phase and year (see queries.context_sums_by_la)."""
+    groups = sp.comparison_groups(schools(_version), links(_version))
+    return queries.context_sums_by_la(engine(), groups, sp.WEIGHTS, sp.DIFFERENCES)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def benchmarks(_version: int, phase: str | None) -> pd.DataFrame:
+    """LA and England averages over schools of the phase (see school_profile.benchmarks)."""
+    return sp.benchmarks(context_sums(_version), phase)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -50,3 +61,14 @@ def school_url(urn: int) -> str:
     """Relative deep link to a school's drilldown, e.g. for `st.column_config.LinkColumn` in any school list
     (or use `st.page_link("pages/school.py", query_params={"urn": str(urn)})`)."""
     return f"/school?urn={int(urn)}"
+
+
+def hook(module: str, name: str) -> Callable[..., Any] | None:
+    """A per-school function another issue provides, if it has landed: `module.name(engine, urn)` returning
+    a DataFrame to show (`analytics.risk.school_risk`: score and drivers;
+    `analytics.register.school_register`: LA category history, notes, interventions). None until then; the
+    page then says "not available yet"."""
+    if importlib.util.find_spec(module) is None:
+        return None
+    found = getattr(importlib.import_module(module), name, None)
+    return found if callable(found) else None

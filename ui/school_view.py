@@ -17,6 +17,8 @@ Y_TICKS = {
     4: "4 Inadequate",
     REPORT_CARD_ROW: "Report card (own scale)",
 }
+# Legend above the plot, right-aligned, clear of the x-axis labels.
+LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0}
 SERIES_STYLE = {  # never colour alone: each line also has its own dash and marker
     "School": (OKABE_ITO[0], "solid", "circle"),
     "LA": (OKABE_ITO[1], "dash", "square"),
@@ -72,13 +74,13 @@ def timeline_figure(timeline: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(
         tickvals=list(Y_TICKS),
         ticktext=list(Y_TICKS.values()),
-        autorange="reversed",
-        range=[REPORT_CARD_ROW + 0.5, UNGRADED_ROW - 0.5],
+        autorange=False,
+        range=[REPORT_CARD_ROW + 0.5, UNGRADED_ROW - 0.5],  # reversed: Outstanding above Inadequate
     )
     fig.update_layout(
         title="Inspection timeline (hollow markers: inherited from a predecessor)",
         height=380,
-        legend={"orientation": "h"},
+        legend=LEGEND,
     )
     return fig
 
@@ -114,7 +116,7 @@ def trend_figure(rows: pd.DataFrame, title: str) -> go.Figure:
                     marker={"symbol": symbol, "size": 9},
                 )
             )
-    fig.update_layout(title=title, height=280, legend={"orientation": "h"})
+    fig.update_layout(title=title, height=280, legend=LEGEND)
     fig.update_xaxes(title="Academic year ending", dtick=1)
     return fig
 

@@ -21,6 +21,7 @@ CHROMIUM_ARGS = [
 ]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 EXCEPTION = "[data-testid='stException']"
+BLOCKING_IMPACTS = {"serious", "critical"}
 TIMEOUT_MS = 60_000
 
 
@@ -90,3 +91,24 @@ def assert_no_exception(page: Page, where: str, server: AppServer) -> None:
     """No exception box. The browser shows a redacted message (showErrorDetails), so report the log."""
     count = page.locator(EXCEPTION).count()
     assert count == 0, f"{where} shows {count} exception box(es); server log tail:\n{server.log_tail()}"
+
+
+def axe_violations(page: Page, axe: Path) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(axe))
+    result: dict[str, Any] = page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})")
+    return list(result["violations"])
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in violations:
+        targets = "; ".join(" ".join(map(str, node["target"])) for node in v["nodes"][:5])
+        lines.append(f"- [{v['impact']}] {v['id']}: {v['help']} ({len(v['nodes'])} node(s): {targets})")
+    return "\n".join(lines)
+
+
+def assert_accessible(page: Page, axe: Path, where: str) -> None:
+    """Zero serious or critical axe-core violations on the page as it is now."""
+    blocking = [v for v in axe_violations(page, axe) if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, f"axe-core: serious/critical violations on {where}:\n{describe_violations(blocking)}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from browser_support import (
@@ -13,6 +12,7 @@ from browser_support import (
     ROOT,
     AppServer,
     DeclaredPage,
+    assert_accessible,
     assert_no_exception,
     declared_pages,
     open_page,
@@ -24,7 +24,6 @@ pytestmark = pytest.mark.browser
 
 PAGES = declared_pages()
 NAV_LINK = "[data-testid='stSidebarNav'] [data-testid='stSidebarNavLink']"
-BLOCKING_IMPACTS = {"serious", "critical"}
 
 
 def _url(page_decl: DeclaredPage) -> str:
@@ -80,21 +79,6 @@ def test_navigate_to_page_through_menu(app_page: Page, app_server: AppServer, de
     assert shown and (wanted in shown or shown in wanted), f"{declared.title}: page heading is {shown!r}"
 
 
-def _axe_violations(page: Page, axe: Path) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(axe))
-    result: dict[str, Any] = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})")
-    return list(result["violations"])
-
-
-def _describe(violations: list[dict[str, Any]]) -> str:
-    lines = []
-    for v in violations:
-        targets = "; ".join(" ".join(map(str, node["target"])) for node in v["nodes"][:5])
-        lines.append(f"- [{v['impact']}] {v['id']}: {v['help']} ({len(v['nodes'])} node(s): {targets})")
-    return "\n".join(lines)
-
-
 @pytest.mark.parametrize("declared", PAGES, ids=[p.url_path for p in PAGES])
 def test_accessibility_scan(
     app_page: Page, app_server: AppServer, axe_source: Path, declared: DeclaredPage
@@ -102,5 +86,4 @@ def test_accessibility_scan(
     open_page(app_page, _url(declared))
     app_page.locator(IDLE).wait_for(state="attached")
     assert_no_exception(app_page, declared.title, app_server)
-    blocking = [v for v in _axe_violations(app_page, axe_source) if v["impact"] in BLOCKING_IMPACTS]
-    assert not blocking, f"axe-core: serious/critical violations on {_url(declared)}:\n{_describe(blocking)}"
+    assert_accessible(app_page, axe_source, _url(declared))

@@ -1,11 +1,12 @@
-"""A deep link to a school (`/school?urn=...`) opens that school's drilldown in the browser."""
+"""A deep link to a school (`/school?urn=...`) opens that school's drilldown, which passes axe-core too."""
 
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import pytest
-from browser_support import ROOT, AppServer, assert_no_exception, open_page
+from browser_support import ROOT, AppServer, assert_accessible, assert_no_exception, open_page
 from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
@@ -29,3 +30,11 @@ def test_deep_link_shows_the_school(app_page: Page, app_server: AppServer) -> No
     main = app_page.locator("[data-testid='stMain']")
     assert main.get_by_text(name, exact=False).count() >= 1, f"/school?urn={urn} does not show {name!r}"
     assert "urn=" + urn in app_page.url
+
+
+def test_school_drilldown_accessibility(app_page: Page, app_server: AppServer, axe_source: Path) -> None:
+    """The drilldown with a school selected (charts, tables, timeline) is far richer than the bare page."""
+    urn, _name = _real_school()
+    open_page(app_page, f"/school?urn={urn}")
+    assert_no_exception(app_page, f"/school?urn={urn}", app_server)
+    assert_accessible(app_page, axe_source, f"/school?urn={urn}")

@@ -1,0 +1,375 @@
+"""Feature frame for the early-warning model: one row per graded inspection with an earlier graded inspection.
+
+Every feature describes what was known before the inspection's start date. Each dated source keeps its
+provenance date in an `_asof_*` column (the leakage test asserts they are all before `start_date`). A few
+school
+attributes are taken from the latest Ofsted file and treated as static for the URN (`STATIC_FEATURES`): phase,
+type group, academy/trust membership, region and the IDACI quintile of the school's area. A URN's phase and
+type
+do not change (a conversion opens a new URN); the IDACI quintile is the 2025 value (a stated limitation).
+
+School history is followed across URNs (academy conversions) with GIAS links when present, and with
+Ofsted's own
+"latest/previous graded" pointers, which already name the predecessor URN for inherited grades.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from analytics.grades import framework_for
+
+KEY_JUDGEMENT_FEATURES = {
+    "quality_of_education": "prev_quality_of_education",
+    "behaviour_and_attitudes": "prev_behaviour_and_attitudes",
+    "personal_development": "prev_personal_development",
+    "leadership_and_management": "prev_leadership_and_management",
+}
+CATEGORICAL_FEATURES = ["era", "phase", "type_group", "region"]
+#: Kept in the frame (and shown in explanations) but not model inputs: they are recorded only for
+#: inspections in
+#: the official file, and whether an inspection is there (latest or previous graded) depends on what
+#: happened after
+#: it (an RI school is re-inspected and its inspection becomes "previous"), so they would leak the outcome.
+DESCRIPTIVE_ONLY = ["prev_category", "prev_in_category", *KEY_JUDGEMENT_FEATURES.values()]
+#: Context measures used as features: latest value published before the start date (and its change).
+CONTEXT_FEATURES = [
+    "pupils",
+    "pct_fsm_ever",
+    "pct_sen_support",
+    "pct_ehcp",
+    "pct_eal",
+    "pct_disadvantaged",
+    "pct_absence",
+    "pct_persistent_absence",
+    "ks2_rwm_expected",
+    "ks2_rwm_higher",
+    "ks2_reading_progress",
+    "ks2_writing_progress",
+    "ks2_maths_progress",
+    "ks4_attainment8",
+    "ks4_progress8",
+    "ks4_eng_maths_grade5",
+    "ks4_ebacc_entry",
+    "balance_pct_income",
+]
+TREND_FEATURES = ["pupils", "ks2_rwm_expected", "ks4_attainment8", "balance_pct_income"]
+GROUP_FEATURES = ["trust_prior_adverse", "trust_prior_n", "la_prior_adverse"]
+GROUP_WINDOW_YEARS = 5
+#: Estimated publication date of a context value for academic year Y, by source: (years after Y, month, day).
+#: Conservative: a value counts as known only after its final publication.
+PUBLICATION_LAG = {
+    "dfe-census": (0, 6, 30),
+    "dfe-absence": (1, 3, 31),
+    "dfe-ks2": (0, 12, 15),
+    "dfe-ks4": (1, 1, 31),
+    "dfe-ks4-info": (1, 2, 28),
+    "dfe-finance": (1, 6, 30),
+}
+DEFAULT_LAG = (1, 12, 31)
+NUMERIC_FEATURES = [
+    "prev_grade",
+    "prev2_grade",
+    "worst_last_two",
+    "grade_change",
+    "n_prev_graded",
+    "share_prev_adverse",
+    "years_since_prev",
+    "years_between_prev",
+    "prev_inherited",
+    "prev_satisfactory_era",
+    "years_since_opened",
+    "idaci_quintile",
+    "is_academy",
+    *GROUP_FEATURES,
+    *(f"ctx_{m}" for m in CONTEXT_FEATURES),
+    *(f"ctx_{m}_change" for m in TREND_FEATURES),
+]
+STATIC_FEATURES = ["phase", "type_group", "region", "idaci_quintile", "is_academy"]
+SCHOOL_COLUMNS = [
+    "urn",
+    "phase",
+    "type_group",
+    "trust_uid",
+    "la_name",
+    "region",
+    "idaci_quintile",
+    "open_date",
+]
+ID_COLUMNS = ["school_key", "urn", "start_date", "grade", "adverse"]
+
+
+def academic_year_end(day: pd.Series) -> pd.Series:
+    """Calendar year in which the academic year containing each date ends (Sept-Aug)."""
+    return day.dt.year + (day.dt.month >= 9).astype(int)
+
+
+def lineage_map(
+    inspections: pd.DataFrame, schools: pd.DataFrame, links: pd.DataFrame | None = None
+) -> pd.Series:
+    """Map past URNs to the URN of the open school they became (URNs absent map to themselves)."""
+    mapping: dict[int, int] = {}
+    if links is not None and not links.empty:
+        from analytics.lineage import current_urn_map
+
+        mapping.update({int(k): int(v) for k, v in current_urn_map(links).items()})
+    numbered = inspections.dropna(subset=["inspection_number"]).set_index("inspection_number")["urn"]
+    for column in ("previous_graded_number", "latest_graded_number"):
+        pointed = schools[["urn", column]].dropna()
+        past = numbered.reindex(pointed[column]).to_numpy()
+        for school, was in zip(pointed["urn"].to_numpy(), past, strict=True):
+            if not pd.isna(was) and int(was) != int(school):
+                mapping[int(was)] = int(school)
+    return pd.Series(mapping, dtype="int64")
+
+
+def _graded(inspections: pd.DataFrame, mapping: pd.Series) -> pd.DataFrame:
+    graded = inspections.loc[inspections["is_graded"].astype(bool) & inspections["grade"].notna()].copy()
+    graded["start_date"] = pd.to_datetime(graded["start_date"]).astype("datetime64[ns]")
+    graded["publication_date"] = pd.to_datetime(graded["publication_date"]).astype("datetime64[ns]")
+    graded["grade"] = graded["grade"].astype(float)
+    urn = graded["urn"].astype("int64")
+    graded["school_key"] = urn.map(mapping).fillna(urn).astype("int64")
+    return graded
+
+
+def _history_features(rows: pd.DataFrame) -> pd.DataFrame:
+    """Shift each school's graded history by one so that every row sees only its earlier inspections."""
+    rows = rows.sort_values(["school_key", "start_date", "pending"], kind="stable").reset_index(drop=True)
+    by_school = rows.groupby("school_key", sort=False)
+    prev = by_school[
+        ["grade", "start_date", "urn", "category_of_concern", "publication_date", *KEY_JUDGEMENT_FEATURES]
+    ].shift(1)
+    prev2 = by_school[["grade", "start_date"]].shift(2)
+    adverse = (rows["grade"] >= 3).astype(float)
+    count = by_school.cumcount()
+    out = rows[["school_key", "urn", "start_date", "grade", "pending"]].copy()
+    out["prev_grade"] = prev["grade"]
+    out["prev2_grade"] = prev2["grade"]
+    out["worst_last_two"] = np.fmax(prev["grade"], prev2["grade"])
+    out["grade_change"] = prev["grade"] - prev2["grade"]
+    out["n_prev_graded"] = count.astype(float)
+    out["share_prev_adverse"] = (adverse.groupby(rows["school_key"]).cumsum() - adverse) / count.where(
+        count > 0
+    )
+    out["years_since_prev"] = (rows["start_date"] - prev["start_date"]).dt.days / 365.25
+    out["years_between_prev"] = (prev["start_date"] - prev2["start_date"]).dt.days / 365.25
+    out["prev_inherited"] = (prev["urn"] != rows["urn"]).astype(float).where(prev["urn"].notna())
+    category = prev["category_of_concern"].astype(object)
+    out["prev_category"] = category.where(category.notna() & (category != ""), "none")
+    out["prev_in_category"] = (out["prev_category"] != "none").astype(float)
+    out["prev_satisfactory_era"] = (prev["start_date"] < pd.Timestamp("2012-09-01")).astype(float)
+    for source, name in KEY_JUDGEMENT_FEATURES.items():
+        out[name] = pd.to_numeric(prev[source], errors="coerce")
+    out["_asof_prev"] = prev["start_date"]
+    out["_asof_prev_published"] = prev["publication_date"]
+    out["_asof_prev2"] = prev2["start_date"]
+    return out
+
+
+def _school_features(frame: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+    attrs = schools[SCHOOL_COLUMNS].drop_duplicates("urn").set_index("urn")
+    joined = attrs.reindex(frame["urn"].to_numpy())
+    out = frame.copy()
+    for column in ("phase", "type_group", "region"):
+        out[column] = joined[column].astype(object).fillna("unknown").to_numpy()
+    out["idaci_quintile"] = pd.to_numeric(joined["idaci_quintile"], errors="coerce").to_numpy()
+    academy = joined["type_group"].astype(str).str.contains("Academ|Free", regex=True).astype(float)
+    out["is_academy"] = academy.to_numpy()
+    opened_at = pd.Series(pd.to_datetime(joined["open_date"]).to_numpy(), index=out.index)
+    opened_at = opened_at.astype("datetime64[ns]")
+    opened = opened_at.where(opened_at < out["start_date"])
+    out["years_since_opened"] = (out["start_date"] - opened).dt.days / 365.25
+    out["_asof_opened"] = opened
+    out["era"] = out["start_date"].map(lambda d: framework_for(d.date()))
+    return out
+
+
+def publication_dates(context: pd.DataFrame) -> pd.Series:
+    """Estimated date each context value was published (see PUBLICATION_LAG)."""
+    lags = context["source"].map(lambda s: PUBLICATION_LAG.get(str(s), DEFAULT_LAG))
+    years = context["year"].astype(int) + lags.map(lambda lag: lag[0])
+    return pd.to_datetime(
+        pd.DataFrame(
+            {
+                "year": years,
+                "month": lags.map(lambda lag: lag[1]),
+                "day": lags.map(lambda lag: lag[2]),
+            }
+        )
+    ).astype("datetime64[ns]")
+
+
+def context_long(context: pd.DataFrame, mapping: pd.Series) -> pd.DataFrame:
+    """Context values keyed by school (current URN), with derived measures, changes and publication dates."""
+    if context.empty:
+        return pd.DataFrame(columns=["school_key", "measure", "year", "value", "change", "published"])
+    ctx = context.dropna(subset=["value"]).copy()
+    ctx["published"] = publication_dates(ctx)
+    wide = ctx.pivot_table(index=["urn", "year"], columns="measure", values="value", aggfunc="first")
+    derived = pd.DataFrame(index=wide.index)
+    if {"balance", "income"} <= set(wide.columns):
+        income = wide["income"].where(wide["income"] > 0)
+        derived["value"] = 100 * wide["balance"] / income
+        derived = derived.dropna().reset_index().assign(measure="balance_pct_income")
+        published = ctx.loc[ctx["measure"] == "balance"].drop_duplicates(["urn", "year"])
+        derived = derived.merge(published[["urn", "year", "published"]], on=["urn", "year"])
+        ctx = pd.concat([ctx, derived], ignore_index=True)
+    ctx = ctx.loc[ctx["measure"].isin(CONTEXT_FEATURES)]
+    urn = ctx["urn"].astype("int64")
+    ctx["school_key"] = urn.map(mapping).fillna(urn).astype("int64")
+    ctx = ctx.sort_values(["school_key", "measure", "year", "urn"]).drop_duplicates(
+        ["school_key", "measure", "year"], keep="last"
+    )
+    previous = ctx.groupby(["school_key", "measure"])["value"].shift(1)
+    ratio_measures = ctx["measure"] == "pupils"
+    change = ctx["value"] - previous
+    ctx["change"] = change.where(~ratio_measures, 100 * change / previous.where(previous > 0))
+    return ctx[["school_key", "measure", "year", "value", "change", "published"]]
+
+
+def _context_features(frame: pd.DataFrame, ctx: pd.DataFrame) -> pd.DataFrame:
+    """Latest value of each measure published strictly before the start date (as-of join per measure)."""
+    out = frame.copy()
+    order = out.sort_values("start_date", kind="stable")
+    for measure in CONTEXT_FEATURES:
+        part = ctx.loc[ctx["measure"] == measure].sort_values("published")
+        columns = [f"ctx_{measure}", f"_asof_ctx_{measure}"]
+        if measure in TREND_FEATURES:
+            columns.append(f"ctx_{measure}_change")
+        if part.empty:
+            for column in columns:
+                out[column] = pd.NaT if column.startswith("_asof") else np.nan
+            continue
+        right = part.rename(
+            columns={"value": columns[0], "published": columns[1], "change": f"ctx_{measure}_change"}
+        )
+        joined = pd.merge_asof(
+            order[["start_date", "school_key"]].reset_index(),
+            right[["school_key", *columns]],
+            left_on="start_date",
+            right_on=columns[1],
+            by="school_key",
+            allow_exact_matches=False,
+        ).set_index("index")
+        for column in columns:
+            out[column] = joined[column].reindex(out.index)
+    return out
+
+
+def _windowed_sum(events: pd.DataFrame, key: str, queries: pd.DataFrame, years: int) -> pd.DataFrame:
+    """Per query row: adverse count and inspections count of `events` with the same key in
+    [start-years, start).
+    """
+    daily = events.groupby([key, "start_date"], as_index=False)[["adverse", "n"]].sum()
+    daily = daily.sort_values([key, "start_date"])
+    daily[["cum_adverse", "cum_n"]] = daily.groupby(key)[["adverse", "n"]].cumsum()
+    right = daily[[key, "start_date", "cum_adverse", "cum_n"]].rename(columns={"start_date": "when"})
+    right = right.sort_values("when")
+    result = pd.DataFrame(0.0, index=queries.index, columns=["adverse", "n"])
+    valid = queries.loc[queries[key].notna()]
+    for sign, shift in ((1, 0), (-1, years)):
+        left = valid[[key, "start_date"]].assign(when=valid["start_date"] - pd.DateOffset(years=shift))
+        left = left.sort_values("when").reset_index()
+        joined = pd.merge_asof(left, right, on="when", by=key, allow_exact_matches=False).set_index("index")
+        result.loc[joined.index, "adverse"] += sign * joined["cum_adverse"].fillna(0).to_numpy()
+        result.loc[joined.index, "n"] += sign * joined["cum_n"].fillna(0).to_numpy()
+    return result
+
+
+def _group_features(frame: pd.DataFrame, graded: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+    """Share of adverse graded inspections in the school's trust and LA in the previous five years
+    (other schools).
+    """
+    attrs = schools[["urn", "trust_uid", "la_name"]].drop_duplicates("urn").set_index("urn")
+    events = graded[["urn", "start_date", "grade"]].copy()
+    events["adverse"] = (events["grade"] >= 3).astype(float)
+    events["n"] = 1.0
+    for column in ("trust_uid", "la_name"):
+        events[column] = attrs[column].reindex(events["urn"]).to_numpy()
+    out = frame.copy()
+    queries = out[["urn", "start_date"]].copy()
+    for column in ("trust_uid", "la_name"):
+        queries[column] = attrs[column].reindex(out["urn"]).to_numpy()
+    own = _windowed_sum(events, "urn", queries, GROUP_WINDOW_YEARS)
+    for column, name in (("trust_uid", "trust"), ("la_name", "la")):
+        group = _windowed_sum(events.dropna(subset=[column]), column, queries, GROUP_WINDOW_YEARS)
+        in_group = queries[column].notna()
+        others_n = (group["n"] - own["n"]).where(in_group)
+        others_adverse = (group["adverse"] - own["adverse"]).where(in_group)
+        out[f"{name}_prior_adverse"] = others_adverse / others_n.where(others_n > 0)
+        out[f"{name}_prior_n"] = others_n
+    out["_asof_groups"] = out["start_date"] - pd.Timedelta(days=1)
+    return out.drop(columns=["la_prior_n"])
+
+
+def _feature_frame(
+    rows: pd.DataFrame, schools: pd.DataFrame, ctx: pd.DataFrame, graded: pd.DataFrame
+) -> pd.DataFrame:
+    frame = _school_features(_history_features(rows), schools)
+    frame = _group_features(frame, graded, schools)
+    frame = _context_features(frame, ctx)
+    frame["adverse"] = (frame["grade"] >= 3).astype(float).where(frame["grade"].notna())
+    return frame
+
+
+def build_examples(
+    inspections: pd.DataFrame,
+    schools: pd.DataFrame,
+    links: pd.DataFrame | None = None,
+    context: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Training/evaluation examples: graded inspections at open URNs with an earlier graded inspection.
+
+    `inspections` comes from `analytics.queries.inspections` (headline `grade` added); `schools` from
+    `analytics.queries.schools(..., open_only=False)`. Examples are limited to URNs in the latest Ofsted file
+    (open schools) so that school attributes exist for every example and the missingness of attributes cannot
+    encode a later closure.
+    """
+    mapping = lineage_map(inspections, schools, links)
+    graded = _graded(inspections, mapping)
+    rows = graded.assign(pending=False)
+    ctx = context_long(context if context is not None else pd.DataFrame(), mapping)
+    frame = _feature_frame(rows, schools, ctx, graded)
+    open_urns = set(schools.loc[schools["is_open"].astype(bool), "urn"].astype(int))
+    keep = frame["prev_grade"].notna() & frame["urn"].isin(open_urns) & ~frame["pending"]
+    return frame.loc[keep].drop(columns="pending").reset_index(drop=True)
+
+
+def build_current(
+    inspections: pd.DataFrame,
+    schools: pd.DataFrame,
+    as_at: date,
+    links: pd.DataFrame | None = None,
+    context: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per open school describing its next graded inspection as if it started on `as_at`.
+
+    Schools never graded (in any form) get no row: the model needs a previous graded inspection.
+    """
+    mapping = lineage_map(inspections, schools, links)
+    graded = _graded(inspections, mapping)
+    graded = graded.loc[graded["start_date"] < pd.Timestamp(as_at)]
+    open_schools = schools.loc[schools["is_open"].astype(bool)]
+    pending = pd.DataFrame(
+        {
+            "urn": open_schools["urn"].astype("int64").to_numpy(),
+            "school_key": open_schools["urn"].astype("int64").to_numpy(),
+            "start_date": pd.Timestamp(as_at),
+            "grade": np.nan,
+            "pending": True,
+        }
+    )
+    pending["start_date"] = pending["start_date"].astype("datetime64[ns]")
+    rows = pd.concat([graded.assign(pending=False), pending], ignore_index=True)
+    ctx = context_long(context if context is not None else pd.DataFrame(), mapping)
+    frame = _feature_frame(rows, schools, ctx, graded)
+    keep = frame["pending"] & frame["prev_grade"].notna()
+    return frame.loc[keep].drop(columns=["pending", "adverse"]).reset_index(drop=True)
+
+
+def asof_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c.startswith("_asof")]
