@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 #: Cells that mean "no value" in DfE/Ofsted files; stored as missing, never 0.
 SUPPRESSION_CODES = frozenset({"c", "x", "z", "u", "low", "supp", "ne", "np", "na", "lowcov", "-", ":", ".."})
 BLANKS = frozenset({"", "null", "nan"})
+#: Every capitalisation of BLANKS (an exact-match lookup is much faster than lower-casing every cell).
+BLANK_SPELLINGS = sorted(
+    {"".join(c) for word in BLANKS for c in itertools.product(*({ch.lower(), ch.upper()} for ch in word))}
+)
 MAX_PROBLEMS_SHOWN = 20
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
@@ -152,7 +157,9 @@ def read_csv_strict(path: Path | str, required: Iterable[str]) -> pd.DataFrame:
     frame = table.to_pandas()
     frame.columns = header
     frame.index = _file_rows(len(frame), skipped)
-    frame = frame.loc[~_all_blank(table)]  # rows of empty fields only (e.g. a spreadsheet's footer)
+    blank = _all_blank(table)
+    if blank.any():
+        frame = frame.loc[~blank]  # rows of empty fields only (e.g. a spreadsheet's footer)
     if frame.empty:
         raise ImportRejected(path, [Problem(None, None, "the file has a header but no data rows")])
     return frame
@@ -273,12 +280,35 @@ class ColumnParser:
         self.frame = frame
         self.problems: list[Problem] = []
 
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self._frame
+
+    @frame.setter
+    def frame(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+        self._factors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._blanks: dict[str, pd.Series] = {}
+
+    def factors(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, distinct values) of a column, computed once: per-value work then runs on the few
+        distinct values and is spread back with a take."""
+        if column not in self._factors:
+            codes, uniques = pd.factorize(self.frame[column])
+            self._factors[column] = (codes, np.asarray(uniques, dtype=object))
+        return self._factors[column]
+
     def _flag(self, column: str, bad: pd.Series, reason: str) -> None:
+        if not bad.any():
+            return
         for row, value in self.frame.loc[bad, column].items():
             self.problems.append(Problem(int(row), column, reason.format(value=value)))
 
     def blank(self, column: str) -> pd.Series:
-        return self.frame[column].str.lower().isin(BLANKS)
+        if column not in self._blanks:
+            codes, uniques = self.factors(column)
+            self._blanks[column] = self.frame[column].isin(BLANK_SPELLINGS)
+        return self._blanks[column]
 
     def text(self, column: str) -> pd.Series:
         values = self.frame[column]
@@ -301,9 +331,13 @@ class ColumnParser:
         missing = self.blank(column)
         if allow_suppressed:
             missing |= raw.str.lower().isin(SUPPRESSION_CODES)
-        numbers = pd.to_numeric(raw.where(~missing, None), errors="coerce")
-        bad = ~missing & (numbers.isna() | (numbers.notna() & (numbers % 1 != 0)))
-        self._flag(column, bad, "'{value}' is not a whole number")
+        numbers = _plain_integers(raw, missing)
+        if numbers is None:  # something is not a plain integer: the slower path finds and reports it
+            numbers = pd.to_numeric(raw.where(~missing, None), errors="coerce")
+            bad = ~missing & (numbers.isna() | (numbers.notna() & (numbers % 1 != 0)))
+            self._flag(column, bad, "'{value}' is not a whole number")
+        else:
+            bad = pd.Series(False, index=raw.index)
         if minimum is not None:
             self._flag(
                 column,
@@ -331,20 +365,27 @@ class ColumnParser:
         """Map published codes to stored values; unknown codes are problems; blanks are missing."""
         raw = self.frame[column]
         missing = self.blank(column)
-        known = raw.isin(list(mapping))
+        codes, uniques = self.factors(column)
+        known = pd.Series(
+            np.array([u in mapping for u in uniques] + [False], dtype=bool)[codes], index=raw.index
+        )
         self._flag(
             column, ~missing & ~known, "unknown code '{value}' (expected one of " + _listing(mapping) + ")"
         )
         if required:
             self._flag(column, missing, "a value is required")
-        lookup = np.array([*mapping.values(), None], dtype=object)  # position -1 (unknown/blank) -> None
-        positions = pd.Index(list(mapping)).get_indexer(raw.to_numpy(dtype=object))  # type: ignore[arg-type]
-        return pd.Series(lookup[positions], index=raw.index, dtype=object)
+        values = np.array([mapping.get(u) for u in uniques] + [None], dtype=object)  # code -1 -> None
+        return pd.Series(values[codes], index=raw.index, dtype=object)
 
     def dates(self, column: str, fmt: str, *, required: bool = False) -> pd.Series:
         raw = self.frame[column]
         missing = self.blank(column)
-        parsed = pd.to_datetime(raw.where(~missing, None), format=fmt, errors="coerce")
+        codes, uniques = self.factors(column)  # a few thousand distinct dates at most
+        blank_values = np.array([str(u).lower() in BLANKS for u in uniques], dtype=bool)
+        texts = pd.Series(uniques, dtype=object).where(~blank_values, None)
+        unique_dates = pd.to_datetime(texts, format=fmt, errors="coerce")
+        parsed = pd.Series(unique_dates.to_numpy()[codes], index=raw.index)
+        parsed[codes < 0] = pd.NaT
         bad = ~missing & parsed.isna()
         readable = fmt.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy")
         self._flag(column, bad, "'{value}' is not a valid " + readable + " date")
@@ -352,7 +393,8 @@ class ColumnParser:
             self._flag(column, missing, "a date is required")
         too_early = parsed.notna() & (parsed < pd.Timestamp("1850-01-01"))
         self._flag(column, too_early & ~bad, "'{value}' is implausibly early")
-        return parsed.dt.date.astype(object).where(parsed.notna(), None)
+        as_dates = np.array([*unique_dates.dt.date.where(unique_dates.notna(), None), None], dtype=object)
+        return pd.Series(as_dates[codes], index=raw.index, dtype=object)  # codes -1 -> the trailing None
 
     def unique(self, columns: list[str], label: str) -> None:
         keys = self.frame[columns]
@@ -371,6 +413,16 @@ class ColumnParser:
         if self.problems:
             self.problems.sort(key=lambda p: (p.row or 0, p.column or ""))
             raise ImportRejected(path, self.problems)
+
+
+def _plain_integers(raw: pd.Series, missing: pd.Series) -> pd.Series | None:
+    """Int64 values if every non-missing cell is a plain integer (pyarrow's strict cast), else None."""
+    try:
+        values = pa.array(raw.to_numpy(dtype=object), type=pa.string(), mask=missing.to_numpy(dtype=bool))
+        cast = pc.cast(values, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return pd.Series(cast.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get).array, index=raw.index)
 
 
 def _listing(mapping: Mapping[str, Any]) -> str:
@@ -456,10 +508,11 @@ def upsert_frame(
 
 
 def _sqlite_dates(values: pd.Series) -> list[str | None]:
-    days = pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
-    out = np.datetime_as_string(days, unit="D").astype(object)
-    out[np.isnat(days)] = None
-    return list(out)
+    codes, uniques = pd.factorize(values)  # few distinct dates: convert each once
+    days = pd.to_datetime(pd.Series(uniques, dtype=object)).to_numpy(dtype="datetime64[D]")
+    texts = np.array([*np.datetime_as_string(days, unit="D"), None], dtype=object)
+    texts[:-1][np.isnat(days)] = None
+    return list(texts[codes])
 
 
 def _execute_upsert(
@@ -514,8 +567,7 @@ def query_frame(connection: Connection, query: Select[Any], *, raw: bool = False
     else:
         result = connection.execute(query)
         names, rows = list(result.keys()), result.fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    return pd.DataFrame({name: list(values) for name, values in zip(names, columns, strict=True)})
+    return pd.DataFrame.from_records([tuple(row) for row in rows], columns=names)
 
 
 def count_rows(connection: Connection, table: Table) -> int:
