@@ -85,6 +85,7 @@ NUMERIC_FEATURES = [
     "idaci_quintile",
     "is_academy",
     *GROUP_FEATURES,
+    "context_age_years",
     *(f"ctx_{m}" for m in CONTEXT_FEATURES),
     *(f"ctx_{m}_change" for m in TREND_FEATURES),
 ]
@@ -313,6 +314,8 @@ def _feature_frame(
     frame = _school_features(_history_features(rows), schools)
     frame = _group_features(frame, graded, schools)
     frame = _context_features(frame, ctx)
+    newest = frame[[f"_asof_ctx_{m}" for m in CONTEXT_FEATURES]].max(axis=1)
+    frame["context_age_years"] = (frame["start_date"] - newest).dt.days / 365.25
     frame["adverse"] = (frame["grade"] >= 3).astype(float).where(frame["grade"].notna())
     return frame
 
