@@ -190,8 +190,12 @@ def train_command() -> None:
     from analytics.risk.backtest import curves, run_backtest
     from analytics.risk.data import examples, load_inputs
     from analytics.risk.model import fit_models
+    from analytics.risk.scoring import score_schools
+    from analytics.store import data_version
 
-    frame = examples(load_inputs(get_engine()))
+    engine = get_engine()
+    inputs = load_inputs(engine)
+    frame = examples(inputs)
     last = frame["start_date"].max()
     windows = [(pd.Timestamp("2023-09-01"), pd.Timestamp("2024-08-31"))]
     latest_start = pd.Timestamp(year=last.year - (last.month < 9), month=9, day=1)
@@ -207,10 +211,13 @@ def train_command() -> None:
     model = fit_models(frame, last + pd.Timedelta(days=1))
     seconds = time.perf_counter() - began
     coefficients = model.logit.coefficients().to_dict(orient="records")
+    scores = score_schools(model, inputs, date.today())
     path = store.save(model, {"backtests": backtests, "logit_coefficients": coefficients,
+                              "data_version": data_version(engine), "scored_on": str(date.today()),
                               "n_examples": len(frame),
                               "first_example": str(frame["start_date"].min().date()),
-                              "last_example": str(last.date()), "fit_seconds": round(seconds, 1)})
+                              "last_example": str(last.date()), "fit_seconds": round(seconds, 1)},
+                      scores=scores)
     typer.echo(f"Model ({model.kind}) trained on {model.n_train:,} inspections in {seconds:.1f} s: {path}")
 
 

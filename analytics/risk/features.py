@@ -115,7 +115,8 @@ def lineage_map(
     if links is not None and not links.empty:
         from analytics.lineage import current_urn_map
 
-        mapping.update({int(k): int(v) for k, v in current_urn_map(links).items()})
+        current = current_urn_map(links)
+        mapping.update(zip(current.index.astype(int).tolist(), current.astype(int).tolist(), strict=True))
     numbered = inspections.dropna(subset=["inspection_number"]).set_index("inspection_number")["urn"]
     for column in ("previous_graded_number", "latest_graded_number"):
         pointed = schools[["urn", column]].dropna()
@@ -164,8 +165,8 @@ def _history_features(rows: pd.DataFrame) -> pd.DataFrame:
     out["prev_satisfactory_era"] = (prev["start_date"] < pd.Timestamp("2012-09-01")).astype(float)
     for source, name in KEY_JUDGEMENT_FEATURES.items():
         out[name] = pd.to_numeric(prev[source], errors="coerce")
+    # The outcome is known to the school and its LA when the inspection ends, before the report is published.
     out["_asof_prev"] = prev["start_date"]
-    out["_asof_prev_published"] = prev["publication_date"]
     out["_asof_prev2"] = prev2["start_date"]
     return out
 

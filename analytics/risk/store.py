@@ -44,8 +44,14 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def save(model: TrainedModel, metadata: dict[str, Any], folder: Path | None = None) -> Path:
-    """Write `risk-<timestamp>.joblib` and `.json`; returns the joblib path."""
+def save(
+    model: TrainedModel,
+    metadata: dict[str, Any],
+    folder: Path | None = None,
+    scores: pd.DataFrame | None = None,
+) -> Path:
+    """Write `risk-<timestamp>.joblib`, `.json` (and `.scores.parquet`, every open school's score at training
+    time, for the pages); returns the joblib path."""
     folder = folder or model_dir()
     folder.mkdir(parents=True, exist_ok=True)
     trained_at = datetime.now(UTC)
@@ -62,8 +68,19 @@ def save(model: TrainedModel, metadata: dict[str, Any], folder: Path | None = No
     }
     path = folder / f"{stem}.joblib"
     joblib.dump(model, path)
+    if scores is not None:
+        scores.to_parquet(folder / f"{stem}.scores.parquet", index=False)
     (folder / f"{stem}.json").write_text(json.dumps(meta, indent=1, default=str))
     return path
+
+
+def latest_scores(folder: Path | None = None) -> pd.DataFrame | None:
+    """Scores of every open school saved with the newest model (None when no model has been trained)."""
+    meta = latest_metadata(folder)
+    if meta is None:
+        return None
+    path = Path(meta["path"]).with_suffix(".scores.parquet")
+    return pd.read_parquet(path) if path.exists() else None
 
 
 def latest_metadata(folder: Path | None = None) -> dict[str, Any] | None:
