@@ -191,7 +191,7 @@ def _parse_csv(path: Path, data: bytes, width: int) -> tuple[pa.Table, list[int]
         table = pa_csv.read_csv(
             io.BytesIO(data),
             read_options=pa_csv.ReadOptions(
-                column_names=names, skip_rows=1, use_threads=False, block_size=1 << 26
+                column_names=names, skip_rows=1, use_threads=False, block_size=1 << 20
             ),
             parse_options=pa_csv.ParseOptions(
                 newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=invalid
