@@ -94,6 +94,8 @@ def assert_no_exception(page: Page, where: str, server: AppServer) -> None:
 
 
 def axe_violations(page: Page, axe: Path) -> list[dict[str, Any]]:
+    # Colours mid-transition (e.g. a segmented control just selected) would make the contrast check flaky.
+    page.add_style_tag(content="* { transition: none !important; animation: none !important; }")
     page.add_script_tag(path=str(axe))
     result: dict[str, Any] = page.evaluate(
         "async () => await axe.run(document, {resultTypes: ['violations']})")
