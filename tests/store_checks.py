@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine, Table, select
+import pytest
+from sqlalchemy import Engine, Table, create_engine, select, text
 from sqlmodel import SQLModel
 
 import analytics.store.models  # noqa: F401  (registers the tables)
+from analytics.store.engine import make_engine, migrate
 
 SLICES = Path(__file__).resolve().parent / "data"
 OFSTED_SLICE = SLICES / "ofsted_outcomes_slice_as_at_31_August_2025.csv"
@@ -44,3 +49,46 @@ def snapshot(
 ) -> dict[str, tuple[int, str]]:
     """Row count and checksum of every table of the store (except `skip`)."""
     return {t.name: table_checksum(engine, t, exclude) for t in tables() if t.name not in skip}
+
+
+# ---------------------------------------------------------------- fresh databases on both backends
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _postgres_available() -> str | None:
+    try:
+        with create_engine(PG_URL).connect() as connection:
+            connection.execute(text("select 1"))
+        return None
+    except Exception as error:  # any connection failure
+        return str(error).splitlines()[0]
+
+
+def fresh_database(backend: str, tmp: Path) -> Iterator[Engine]:
+    """A new empty, migrated database: a SQLite file, or a private schema on the PostgreSQL server."""
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp / 'store.db'}")
+        migrate(engine)
+        yield engine
+        engine.dispose()
+        return
+    problem = _postgres_available()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {PG_URL} is required in CI: {problem}")
+        pytest.skip(f"PostgreSQL not reachable: {problem}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(f"{PG_URL}?options=-csearch_path%3D{schema}")
+    migrate(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import _fresh_database
 from sqlalchemy import Engine, select
-from store_checks import HISTORY_SLICE, OFSTED_SLICE, snapshot, table_checksum
+from store_checks import HISTORY_SLICE, OFSTED_SLICE, fresh_database, snapshot, table_checksum
 
 from analytics.ingest import ofsted_history, ofsted_outcomes
 from analytics.ingest.registry import HISTORY_FILE, OFSTED_FILE
@@ -38,7 +37,7 @@ def inspection_set(engine: Engine) -> tuple[int, str]:
 @pytest.fixture
 def twin(national_store: Engine, tmp_path: Path) -> Iterator[Engine]:
     """A fresh empty database on the same backend as this run of `national_store` (which stays read-only)."""
-    yield from _fresh_database(
+    yield from fresh_database(
         "sqlite" if national_store.dialect.name == "sqlite" else "postgresql", tmp_path
     )
 

@@ -172,7 +172,7 @@ def test_get_settings_is_cached_until_cleared(clean_env: pytest.MonkeyPatch) -> 
 def test_test_database_url_is_honoured() -> None:
     import os
 
-    import conftest
+    import store_checks
 
     expected = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    assert expected == conftest.PG_URL
+    assert expected == store_checks.PG_URL
