@@ -151,14 +151,18 @@ def test_model_beats_the_baseline(backtest: tuple[dict, pd.DataFrame]) -> None:
     assert metrics["recall_at_20pct"] > metrics["baseline_recall_at_20pct"] + 0.05
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract target not reached yet without leaking features (see the model "
-    "card's known limits): auc ~0.70, recall@20% ~0.41 on 2023/24",
-)
-def test_backtest_reaches_the_2023_24_targets(backtest: tuple[dict, pd.DataFrame]) -> None:
+def test_backtest_reaches_the_2023_24_auc_target(backtest: tuple[dict, pd.DataFrame]) -> None:
     metrics, _ = backtest
     assert metrics["auc"] >= 0.70
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="recall target not reached without leaking features (see the model card's known limits): "
+    "recall@20% ~0.38-0.41 on 2023/24",
+)
+def test_backtest_reaches_the_2023_24_recall_target(backtest: tuple[dict, pd.DataFrame]) -> None:
+    metrics, _ = backtest
     assert metrics["recall_at_20pct"] >= 0.45
 
 
@@ -172,11 +176,51 @@ def test_no_feature_value_comes_from_on_or_after_the_start_date(frame: pd.DataFr
     for column in columns:
         known = sample[column].notna()
         assert (sample.loc[known, column] < sample.loc[known, "start_date"]).all(), column
-    {c for c in frame.columns if not c.startswith("_")}
-    undated = {"phase", "type_group", "region", "idaci_quintile", "is_academy", "era"}
-    assert (
-        set(STATIC_FEATURES) <= undated
-    )  # static URN attributes and the framework in force are the only undated
+    undated = {"phase", "region", "idaci_quintile", "era"}
+    assert set(STATIC_FEATURES) <= undated  # stable school attributes and the framework are the only undated
+
+
+def _open_urns(inputs: Inputs) -> set[int]:
+    return set(inputs.schools.loc[inputs.schools["is_open"].astype(bool), "urn"].astype(int))
+
+
+def test_inspections_at_since_closed_urns_are_examples(frame: pd.DataFrame, inputs: Inputs) -> None:
+    """A maintained school inspected and then turned into an academy is an example, under its own URN."""
+    closed = ~frame["urn"].isin(_open_urns(inputs))
+    window = frame["start_date"].between(pd.Timestamp("2023-09-01"), pd.Timestamp("2024-08-31"))
+    assert (closed & window).sum() > 50
+    assert (frame.loc[closed, "urn"] != frame.loc[closed, "school_key"]).all()
+    assert (frame.loc[closed, ["phase", "region", "la_name"]] != "unknown").all().all()
+
+
+def test_type_is_the_type_when_inspected(frame: pd.DataFrame, inputs: Inputs) -> None:
+    """Official rows carry Ofsted's school type at the time; checked against the raw rows for closed URNs."""
+    raw = inputs.inspections.dropna(subset=["school_type"]).assign(
+        start=lambda d: pd.to_datetime(d["start_date"])
+    )
+    raw_type = raw.drop_duplicates(["urn", "start"]).set_index(["urn", "start"])["school_type"]
+    closed = frame.loc[~frame["urn"].isin(_open_urns(inputs)) & (frame["start_date"] >= "2021-09-01")]
+    assert len(closed) > 100
+    for _, row in closed.iterrows():
+        ofsted_type = str(raw_type.loc[(row["urn"], row["start_date"])])
+        academy = any(word in ofsted_type for word in ("Academy", "Free School", "Technical", "Studio"))
+        assert (row["is_academy"] == 1.0) == academy, (row["urn"], ofsted_type)
+        assert ("sponsor" in row["type_group"]) == ("Sponsor" in ofsted_type)
+
+
+def test_no_model_input_gives_away_a_later_closure(frame: pd.DataFrame, inputs: Inputs) -> None:
+    """Among maintained schools inspected since 2021, whether each input is known must not depend on
+    whether the URN later closed (e.g. no trust or open date taken from the successor's record)."""
+    from analytics.risk.model import usable_features
+
+    recent = frame.loc[(frame["start_date"] >= "2021-09-01") & (frame["type_group"] == "Maintained school")]
+    closed = ~recent["urn"].isin(_open_urns(inputs))
+    assert closed.sum() > 200 and (~closed).sum() > 2000
+    numeric, categorical = usable_features(frame)
+    gaps = (recent.loc[closed, numeric].isna().mean() - recent.loc[~closed, numeric].isna().mean()).abs()
+    assert gaps.max() < 0.10, gaps.sort_values().tail(3).to_dict()
+    for column in categorical:
+        assert not (recent.loc[closed, column] == "unknown").any(), column
 
 
 def test_previous_grade_is_the_latest_graded_inspection_before(frame: pd.DataFrame, inputs: Inputs) -> None:
@@ -220,6 +264,7 @@ def test_drivers_for_a_constructed_case(frame: pd.DataFrame, model: TrainedModel
     row["prev_category"] = "none"
     row["years_since_prev"] = 4.5
     row["ctx_pupils_change"] = -14.0
+    row["idaci_quintile"] = 1.0  # least deprived: the area is not a driver
     text = drivers(row, model.logit).iloc[0]
     assert text.startswith("previous grade Requires improvement")
     assert text.endswith("roll down 14% since the previous census")

@@ -29,14 +29,19 @@ KNOWN_LIMITS = [
     "and key judgements are therefore not model inputs (they are recorded only for those "
     "inspections and would "
     "leak the outcome); they are shown in the drivers' wording only.",
-    "School attributes (phase, type, trust, IDACI quintile) are as at August 2025 and assumed "
-    "stable for a URN; "
-    "pupil numbers use census years published before each inspection, not the 2025 roll.",
+    "Phase, region, LA and IDACI quintile are as at August 2025 (from the open school the inspection leads "
+    "to) and assumed stable. The school type is the type when inspected where Ofsted recorded it. Trust "
+    "membership is not an input: a school's trust at the time of past inspections is not in the data, and "
+    "taking today's would reveal which schools were later re-brokered. Pupil numbers use census years "
+    "published before each inspection, not the 2025 roll.",
     "Context data (census, absence, attainment, finance) are 2014-2019 plus KS4 2023/24; for "
     "recent inspections "
     "they are several years old. Ungraded inspections are known only after the latest graded one, so they "
     "cannot be learnt from.",
-    "Only schools open in August 2025 are in the examples (closed schools are not in the file).",
+    "Examples are inspections at schools that lead to a school open in August 2025, including their "
+    "predecessor URNs (for example a maintained school inspected before it became an academy); schools that "
+    "closed with no successor are not in the files. Predecessors of merged schools (an infant and a junior "
+    "school becoming one primary) are not examples: their histories cannot be told apart.",
 ]
 
 

@@ -2,11 +2,18 @@
 
 Every feature describes what was known before the inspection's start date. Each dated source keeps its
 provenance date in an `_asof_*` column (the leakage test asserts they are all before `start_date`). A few
-school
-attributes are taken from the latest Ofsted file and treated as static for the URN (`STATIC_FEATURES`): phase,
-type group, academy/trust membership, region and the IDACI quintile of the school's area. A URN's phase and
-type
-do not change (a conversion opens a new URN); the IDACI quintile is the 2025 value (a stated limitation).
+school attributes are taken from the latest Ofsted file for the open school the example belongs to and
+treated as static (`STATIC_FEATURES`): phase, region, LA and the IDACI quintile of the school's area (the
+2025 value, a stated limitation). The school's type (and so whether it was an academy) is the type at the
+time of the inspection: recorded on official rows, the current type on the open URN's own rows (a conversion
+opens a new URN, so a URN's type does not change), otherwise unknown.
+
+Examples include inspections at URNs that have since closed (a maintained school before it became an academy,
+an academy before it was re-brokered) whenever they lead to an open school. Leaving them out would drop the
+inspections that led to forced academisation, the outcomes an LA most needs to see coming. No feature may
+reveal that the URN later closed, so nothing is taken from the URN's later record: no trust (a school's
+trust at the time is not recorded), no open date of the current URN, and the LA and phase come from the open
+successor.
 
 School history is followed across URNs (academy conversions) with GIAS links when present, and with
 Ofsted's own
@@ -29,6 +36,14 @@ KEY_JUDGEMENT_FEATURES = {
     "leadership_and_management": "prev_leadership_and_management",
 }
 CATEGORICAL_FEATURES = ["era", "phase", "type_group", "region"]
+#: Coarse school type from Ofsted's detailed type (on official rows): first matching pattern wins.
+TYPE_GROUP_PATTERNS = [
+    ("Sponsor", "Academy sponsor led"),
+    ("Converter", "Academy converter"),
+    ("Free|Technical|Studio", "Free school"),
+]
+MAINTAINED = "Maintained school"
+UNKNOWN = "unknown"
 #: Kept in the frame (and shown in explanations) but not model inputs: they are recorded only for
 #: inspections in
 #: the official file, and whether an inspection is there (latest or previous graded) depends on what
@@ -57,7 +72,7 @@ CONTEXT_FEATURES = [
     "balance_pct_income",
 ]
 TREND_FEATURES = ["pupils", "ks2_rwm_expected", "ks4_attainment8", "balance_pct_income"]
-GROUP_FEATURES = ["trust_prior_adverse", "trust_prior_n", "la_prior_adverse"]
+GROUP_FEATURES = ["la_prior_adverse"]
 GROUP_WINDOW_YEARS = 5
 #: Estimated publication date of a context value for academic year Y, by source: (years after Y, month, day).
 #: Conservative: a value counts as known only after its final publication.
@@ -81,7 +96,6 @@ NUMERIC_FEATURES = [
     "years_between_prev",
     "prev_inherited",
     "prev_satisfactory_era",
-    "years_since_opened",
     "idaci_quintile",
     "is_academy",
     *GROUP_FEATURES,
@@ -89,17 +103,8 @@ NUMERIC_FEATURES = [
     *(f"ctx_{m}" for m in CONTEXT_FEATURES),
     *(f"ctx_{m}_change" for m in TREND_FEATURES),
 ]
-STATIC_FEATURES = ["phase", "type_group", "region", "idaci_quintile", "is_academy"]
-SCHOOL_COLUMNS = [
-    "urn",
-    "phase",
-    "type_group",
-    "trust_uid",
-    "la_name",
-    "region",
-    "idaci_quintile",
-    "open_date",
-]
+STATIC_FEATURES = ["phase", "region", "idaci_quintile"]
+SCHOOL_COLUMNS = ["urn", "phase", "type_group", "la_name", "region", "idaci_quintile"]
 ID_COLUMNS = ["school_key", "urn", "start_date", "grade", "adverse"]
 
 
@@ -138,56 +143,108 @@ def _graded(inspections: pd.DataFrame, mapping: pd.Series) -> pd.DataFrame:
     return graded
 
 
-def _history_features(rows: pd.DataFrame) -> pd.DataFrame:
-    """Shift each school's graded history by one so that every row sees only its earlier inspections."""
-    rows = rows.sort_values(["school_key", "start_date", "pending"], kind="stable").reset_index(drop=True)
-    by_school = rows.groupby("school_key", sort=False)
-    prev = by_school[
-        ["grade", "start_date", "urn", "category_of_concern", "publication_date", *KEY_JUDGEMENT_FEATURES]
-    ].shift(1)
-    prev2 = by_school[["grade", "start_date"]].shift(2)
-    adverse = (rows["grade"] >= 3).astype(float)
-    count = by_school.cumcount()
-    out = rows[["school_key", "urn", "start_date", "grade", "pending"]].copy()
-    out["prev_grade"] = prev["grade"]
-    out["prev2_grade"] = prev2["grade"]
-    out["worst_last_two"] = np.fmax(prev["grade"], prev2["grade"])
-    out["grade_change"] = prev["grade"] - prev2["grade"]
-    out["n_prev_graded"] = count.astype(float)
-    out["share_prev_adverse"] = (adverse.groupby(rows["school_key"]).cumsum() - adverse) / count.where(
-        count > 0
+HISTORY_COLUMNS = ["grade", "start_date", "urn", "category_of_concern", *KEY_JUDGEMENT_FEATURES]
+
+
+def _timeline(rows: pd.DataFrame) -> pd.DataFrame:
+    """One entry per school and inspection date, with the entry before it and running counts.
+
+    Two schools later merged into one can be inspected on the same day; that day counts once, with the worse
+    grade, and neither inspection is "previous" to the other.
+    """
+    graded = rows.loc[~rows["pending"].astype(bool)].sort_values(
+        ["school_key", "start_date", "grade"], ascending=[True, True, False], kind="stable"
     )
-    out["years_since_prev"] = (rows["start_date"] - prev["start_date"]).dt.days / 365.25
-    out["years_between_prev"] = (prev["start_date"] - prev2["start_date"]).dt.days / 365.25
-    out["prev_inherited"] = (prev["urn"] != rows["urn"]).astype(float).where(prev["urn"].notna())
-    category = prev["category_of_concern"].astype(object)
+    line = graded.drop_duplicates(["school_key", "start_date"])[["school_key", *HISTORY_COLUMNS]]
+    line = line.reset_index(drop=True)
+    by_school = line.groupby("school_key", sort=False)
+    before = by_school[["grade", "start_date"]].shift(1)
+    line["prev2_grade"], line["prev2_start"] = before["grade"], before["start_date"]
+    line["count"] = by_school.cumcount() + 1.0
+    line["adverse_count"] = (line["grade"] >= 3).astype(float).groupby(line["school_key"]).cumsum()
+    return line
+
+
+def _history_features(rows: pd.DataFrame) -> pd.DataFrame:
+    """For every row, the school's graded history strictly before its start date (as-of timeline join)."""
+    rows = rows.sort_values(["school_key", "start_date", "pending"], kind="stable").reset_index(drop=True)
+    line = _timeline(rows).rename(columns={c: f"p_{c}" for c in HISTORY_COLUMNS if c != "start_date"})
+    line = line.rename(columns={"start_date": "p_start"}).sort_values("p_start", kind="stable")
+    prev = (
+        pd.merge_asof(
+            rows[["school_key", "start_date"]].reset_index().sort_values("start_date", kind="stable"),
+            line,
+            left_on="start_date",
+            right_on="p_start",
+            by="school_key",
+            allow_exact_matches=False,
+        )
+        .set_index("index")
+        .reindex(rows.index)
+    )
+    out = rows[["school_key", "urn", "start_date", "grade", "pending", "school_type"]].copy()
+    out["prev_grade"] = prev["p_grade"]
+    out["prev2_grade"] = prev["prev2_grade"]
+    out["worst_last_two"] = np.fmax(prev["p_grade"], prev["prev2_grade"])
+    out["grade_change"] = prev["p_grade"] - prev["prev2_grade"]
+    count = prev["count"].fillna(0.0)
+    out["n_prev_graded"] = count
+    out["share_prev_adverse"] = prev["adverse_count"] / count.where(count > 0)
+    out["years_since_prev"] = (rows["start_date"] - prev["p_start"]).dt.days / 365.25
+    out["years_between_prev"] = (prev["p_start"] - prev["prev2_start"]).dt.days / 365.25
+    out["prev_inherited"] = (prev["p_urn"] != rows["urn"]).astype(float).where(prev["p_urn"].notna())
+    category = prev["p_category_of_concern"].astype(object)
     out["prev_category"] = category.where(category.notna() & (category != ""), "none")
     out["prev_in_category"] = (out["prev_category"] != "none").astype(float)
-    out["prev_satisfactory_era"] = (prev["start_date"] < pd.Timestamp("2012-09-01")).astype(float)
+    out["prev_satisfactory_era"] = (prev["p_start"] < pd.Timestamp("2012-09-01")).astype(float)
     for source, name in KEY_JUDGEMENT_FEATURES.items():
-        out[name] = pd.to_numeric(prev[source], errors="coerce")
+        out[name] = pd.to_numeric(prev[f"p_{source}"], errors="coerce")
     # The outcome is known to the school and its LA when the inspection ends, before the report is published.
-    out["_asof_prev"] = prev["start_date"]
-    out["_asof_prev2"] = prev2["start_date"]
+    out["_asof_prev"] = prev["p_start"]
+    out["_asof_prev2"] = prev["prev2_start"]
     return out
+
+
+def merged_school_keys(graded: pd.DataFrame) -> set[int]:
+    """Schools whose history holds URNs that were open at the same time (e.g. an infant and a junior school
+    later merged into one primary), as opposed to one school's chain of URNs (academy conversions)."""
+    spans = graded.groupby(["school_key", "urn"])["start_date"].agg(["min", "max"]).reset_index()
+    spans = spans.sort_values(["school_key", "min", "max"], kind="stable")
+    latest_before = spans.groupby("school_key")["max"].cummax().groupby(spans["school_key"]).shift(1)
+    return set(spans.loc[spans["min"] <= latest_before, "school_key"].astype(int))
+
+
+def type_group_at_time(school_type: pd.Series, current_type: pd.Series, same_urn: pd.Series) -> pd.Series:
+    """Coarse type when inspected: from the recorded type, else the open URN's own type, else unknown."""
+    text = school_type.astype(object).where(school_type.notna(), "").astype(str)
+    recorded = pd.Series(
+        np.select(
+            [text.str.contains(pattern, regex=True) for pattern, _ in TYPE_GROUP_PATTERNS],
+            [group for _, group in TYPE_GROUP_PATTERNS],
+            MAINTAINED,
+        ),
+        index=school_type.index,
+    )
+    fallback = current_type.astype(object).where(
+        same_urn.to_numpy() & current_type.notna().to_numpy(), UNKNOWN
+    )
+    return recorded.where(text != "", fallback)
 
 
 def _school_features(frame: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
     attrs = schools[SCHOOL_COLUMNS].drop_duplicates("urn").set_index("urn")
-    joined = attrs.reindex(frame["urn"].to_numpy())
+    joined = attrs.reindex(frame["school_key"].to_numpy())
     out = frame.copy()
-    for column in ("phase", "type_group", "region"):
-        out[column] = joined[column].astype(object).fillna("unknown").to_numpy()
+    for column in ("phase", "region", "la_name"):
+        out[column] = joined[column].astype(object).fillna(UNKNOWN).to_numpy()
     out["idaci_quintile"] = pd.to_numeric(joined["idaci_quintile"], errors="coerce").to_numpy()
-    academy = joined["type_group"].astype(str).str.contains("Academ|Free", regex=True).astype(float)
-    out["is_academy"] = academy.to_numpy()
-    opened_at = pd.Series(pd.to_datetime(joined["open_date"]).to_numpy(), index=out.index)
-    opened_at = opened_at.astype("datetime64[ns]")
-    opened = opened_at.where(opened_at < out["start_date"])
-    out["years_since_opened"] = (out["start_date"] - opened).dt.days / 365.25
-    out["_asof_opened"] = opened
+    same_urn = out["urn"] == out["school_key"]
+    current_type = pd.Series(joined["type_group"].to_numpy(), index=out.index)
+    out["type_group"] = type_group_at_time(out["school_type"], current_type, same_urn)
+    academy = out["type_group"].astype(str).str.contains("Academ|Free", regex=True).astype(float)
+    out["is_academy"] = academy.where(out["type_group"] != UNKNOWN)
     out["era"] = out["start_date"].map(lambda d: framework_for(d.date()))
-    return out
+    return out.drop(columns="school_type")
 
 
 def publication_dates(context: pd.DataFrame) -> pd.Series:
@@ -283,29 +340,23 @@ def _windowed_sum(events: pd.DataFrame, key: str, queries: pd.DataFrame, years: 
 
 
 def _group_features(frame: pd.DataFrame, graded: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
-    """Share of adverse graded inspections in the school's trust and LA in the previous five years
-    (other schools).
-    """
-    attrs = schools[["urn", "trust_uid", "la_name"]].drop_duplicates("urn").set_index("urn")
-    events = graded[["urn", "start_date", "grade"]].copy()
+    """Share of adverse graded inspections of the LA's other schools in the previous five years."""
+    la_of = schools[["urn", "la_name"]].drop_duplicates("urn").set_index("urn")["la_name"]
+    events = graded[["urn", "school_key", "start_date", "grade"]].copy()
     events["adverse"] = (events["grade"] >= 3).astype(float)
     events["n"] = 1.0
-    for column in ("trust_uid", "la_name"):
-        events[column] = attrs[column].reindex(events["urn"]).to_numpy()
+    events["la_name"] = la_of.reindex(events["school_key"]).to_numpy()
     out = frame.copy()
-    queries = out[["urn", "start_date"]].copy()
-    for column in ("trust_uid", "la_name"):
-        queries[column] = attrs[column].reindex(out["urn"]).to_numpy()
-    own = _windowed_sum(events, "urn", queries, GROUP_WINDOW_YEARS)
-    for column, name in (("trust_uid", "trust"), ("la_name", "la")):
-        group = _windowed_sum(events.dropna(subset=[column]), column, queries, GROUP_WINDOW_YEARS)
-        in_group = queries[column].notna()
-        others_n = (group["n"] - own["n"]).where(in_group)
-        others_adverse = (group["adverse"] - own["adverse"]).where(in_group)
-        out[f"{name}_prior_adverse"] = others_adverse / others_n.where(others_n > 0)
-        out[f"{name}_prior_n"] = others_n
+    queries = out[["school_key", "start_date", "la_name"]].copy()
+    queries["la_name"] = queries["la_name"].where(queries["la_name"] != UNKNOWN)
+    own = _windowed_sum(events, "school_key", queries, GROUP_WINDOW_YEARS)
+    group = _windowed_sum(events.dropna(subset=["la_name"]), "la_name", queries, GROUP_WINDOW_YEARS)
+    in_group = queries["la_name"].notna()
+    others_n = (group["n"] - own["n"]).where(in_group)
+    others_adverse = (group["adverse"] - own["adverse"]).where(in_group)
+    out["la_prior_adverse"] = others_adverse / others_n.where(others_n > 0)
     out["_asof_groups"] = out["start_date"] - pd.Timedelta(days=1)
-    return out.drop(columns=["la_prior_n"])
+    return out
 
 
 def _feature_frame(
@@ -326,12 +377,11 @@ def build_examples(
     links: pd.DataFrame | None = None,
     context: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Training/evaluation examples: graded inspections at open URNs with an earlier graded inspection.
+    """Training/evaluation examples: graded inspections with an earlier graded inspection, at schools that
+    lead to an open school (the URN itself or, through the lineage, its successor).
 
     `inspections` comes from `analytics.queries.inspections` (headline `grade` added); `schools` from
-    `analytics.queries.schools(..., open_only=False)`. Examples are limited to URNs in the latest Ofsted file
-    (open schools) so that school attributes exist for every example and the missingness of attributes cannot
-    encode a later closure.
+    `analytics.queries.schools(..., open_only=False)`.
     """
     mapping = lineage_map(inspections, schools, links)
     graded = _graded(inspections, mapping)
@@ -339,7 +389,9 @@ def build_examples(
     ctx = context_long(context if context is not None else pd.DataFrame(), mapping)
     frame = _feature_frame(rows, schools, ctx, graded)
     open_urns = set(schools.loc[schools["is_open"].astype(bool), "urn"].astype(int))
-    keep = frame["prev_grade"].notna() & frame["urn"].isin(open_urns) & ~frame["pending"]
+    # A merged school's history mixes its predecessors' timelines: only its own URN's rows are examples.
+    own_chain = (frame["urn"] == frame["school_key"]) | ~frame["school_key"].isin(merged_school_keys(graded))
+    keep = frame["prev_grade"].notna() & frame["school_key"].isin(open_urns) & own_chain & ~frame["pending"]
     return frame.loc[keep].drop(columns="pending").reset_index(drop=True)
 
 
@@ -365,6 +417,7 @@ def build_current(
             "start_date": pd.Timestamp(as_at),
             "grade": np.nan,
             "pending": True,
+            "school_type": None,
         }
     )
     pending["start_date"] = pending["start_date"].astype("datetime64[ns]")
