@@ -26,7 +26,7 @@ from analytics.risk import store
 from analytics.risk.data import Inputs, current, examples, load_inputs
 from analytics.risk.explain import drivers, roll_statement, statement
 from analytics.risk.features import PUBLICATION_LAG, STATIC_FEATURES, asof_columns
-from analytics.risk.model import TrainedModel, fit_models
+from analytics.risk.model import TrainedModel, fit_models, usable_features
 from analytics.risk.scoring import score_frame
 from analytics.store.engine import make_engine
 
@@ -211,8 +211,6 @@ def test_type_is_the_type_when_inspected(frame: pd.DataFrame, inputs: Inputs) ->
 def test_no_model_input_gives_away_a_later_closure(frame: pd.DataFrame, inputs: Inputs) -> None:
     """Among maintained schools inspected since 2021, whether each input is known must not depend on
     whether the URN later closed (e.g. no trust or open date taken from the successor's record)."""
-    from analytics.risk.model import usable_features
-
     recent = frame.loc[(frame["start_date"] >= "2021-09-01") & (frame["type_group"] == "Maintained school")]
     closed = ~recent["urn"].isin(_open_urns(inputs))
     assert closed.sum() > 200 and (~closed).sum() > 2000

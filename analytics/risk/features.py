@@ -342,7 +342,7 @@ def _windowed_sum(events: pd.DataFrame, key: str, queries: pd.DataFrame, years: 
 def _group_features(frame: pd.DataFrame, graded: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
     """Share of adverse graded inspections of the LA's other schools in the previous five years."""
     la_of = schools[["urn", "la_name"]].drop_duplicates("urn").set_index("urn")["la_name"]
-    events = graded[["urn", "school_key", "start_date", "grade"]].copy()
+    events = graded[["school_key", "start_date", "grade"]].copy()
     events["adverse"] = (events["grade"] >= 3).astype(float)
     events["n"] = 1.0
     events["la_name"] = la_of.reindex(events["school_key"]).to_numpy()

@@ -1,4 +1,4 @@
-"""The two candidate models and the time-split training procedure.
+"""The candidate models (two families, three candidates) and the time-split training procedure.
 
 - Gradient boosting: one sklearn `Pipeline` (ColumnTransformer -> HistGradientBoostingClassifier), fixed seed,
   fitted twice: every example counting the same, and recent examples counting more (the selection of schools
@@ -248,17 +248,16 @@ def recency_weights(starts: pd.Series) -> np.ndarray:
     return np.asarray(0.5 ** (age_years / RECENCY_HALF_LIFE_YEARS), dtype=float)
 
 
-def _candidate(name: str, numeric: list[str], categorical: list[str]) -> Any:
-    return LogitModel() if name == LOGISTIC else gradient_boosting(numeric, categorical)
-
-
-def _fit_candidate(
-    name: str, estimator: Any, frame: pd.DataFrame, numeric: list[str], categorical: list[str]
-) -> Any:
+def _fit_candidate(name: str, frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> Any:
+    """A new estimator of the named candidate, fitted on `frame` (with recency weights where named so)."""
+    if name == LOGISTIC:
+        return LogitModel().fit(_inputs(frame, numeric, categorical), frame["adverse"].to_numpy())
     fit_params = {}
     if name == GRADIENT_BOOSTING_RECENT:
         fit_params["model__sample_weight"] = recency_weights(frame["start_date"])
-    return estimator.fit(_inputs(frame, numeric, categorical), frame["adverse"].to_numpy(), **fit_params)
+    return gradient_boosting(numeric, categorical).fit(
+        _inputs(frame, numeric, categorical), frame["adverse"].to_numpy(), **fit_params
+    )
 
 
 def _fit_models(examples: pd.DataFrame, before: pd.Timestamp) -> TrainedModel:
@@ -269,12 +268,12 @@ def _fit_models(examples: pd.DataFrame, before: pd.Timestamp) -> TrainedModel:
     scores, predicted = {}, {}
     y_val = validation["adverse"].to_numpy()
     for name in (GRADIENT_BOOSTING, GRADIENT_BOOSTING_RECENT, LOGISTIC):
-        estimator = _fit_candidate(name, _candidate(name, numeric, categorical), fit, numeric, categorical)
+        estimator = _fit_candidate(name, fit, numeric, categorical)
         predicted[name] = estimator.predict_proba(_inputs(validation, numeric, categorical))[:, 1]
         scores[name] = float(roc_auc_score(y_val, predicted[name]))
     kind = max(scores, key=lambda name: scores[name])
     numeric, categorical = usable_features(train)
-    final = _fit_candidate(kind, _candidate(kind, numeric, categorical), train, numeric, categorical)
+    final = _fit_candidate(kind, train, numeric, categorical)
     logit = (
         final
         if isinstance(final, LogitModel)
