@@ -59,6 +59,9 @@ def _make_import_command(kind: str) -> None:
             f"{kind}: {file.name}: {result.rows_read:,} rows read, {result.rows_inserted:,} rows added, "
             f"{result.rows_updated:,} already present (updated)"
         )
+        from analytics.derived import refresh
+
+        refresh(engine, progress=typer.echo)
 
     command.__doc__ = importer.help
     import_app.command(name=kind)(command)
@@ -73,7 +76,8 @@ def init_demo_command() -> None:
     """Build the embedded database from the bundled real data (skips files already imported)."""
     from analytics.demo import init_demo
 
-    count = init_demo(get_engine(), progress=typer.echo)
+    engine = get_engine()
+    count = init_demo(engine, progress=typer.echo)
     typer.echo(f"Demo database ready ({count} file(s) imported this run).")
 
 
@@ -119,6 +123,34 @@ def kpis_command(
             typer.echo(f"{key:<{width}}  {value}")
     else:
         fail(f"Unknown format '{format}': use json or table.", code=2)
+
+
+@app.command("school")
+def school_command(
+    urn: Annotated[str, typer.Argument(help="the school's URN")],
+    format: Annotated[str, typer.Option("--format", help="json or table")] = "table",
+) -> None:
+    """One school's profile: headline grade and its source, latest graded inspection, due date,
+    predecessors."""
+    from analytics.profiles import load_profile
+
+    if format not in ("json", "table"):
+        fail(f"Unknown format '{format}': use json or table.", code=2)
+    if not urn.strip().isdigit():
+        fail(f"'{urn}' is not a URN: a URN is a number such as 100000.", code=2)
+    engine = get_engine()
+    migrate(engine)
+    profile = load_profile(engine, int(urn))
+    if profile is None:
+        fail(f"No school with URN {int(urn)} is in the data.", code=2)
+        return
+    summary = profile.summary()
+    if format == "json":
+        typer.echo(json.dumps(summary, default=_json_default))
+    else:
+        width = max(len(k) for k in summary)
+        for key, value in summary.items():
+            typer.echo(f"{key:<{width}}  {value}")
 
 
 def _json_default(value: object) -> str:

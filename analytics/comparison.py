@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analytics.grades import good_or_better
 from analytics.metrics import county_kpis, uninspected_count
 
 
@@ -11,7 +12,7 @@ def la_good_or_outstanding(headlines: pd.DataFrame) -> pd.DataFrame:
     """Per LA: schools with a grade, good-or-outstanding count and % (rule of `metrics.county_kpis`)."""
     graded = headlines[headlines["grade"].notna()]
     out = (
-        graded.assign(good=graded["grade"] <= 2)
+        graded.assign(good=good_or_better(graded["grade"]))
         .groupby("la_name")
         .agg(schools_with_grade=("good", "size"), schools_good_or_outstanding=("good", "sum"))
     )
@@ -64,6 +65,6 @@ def district_kpis(headlines: pd.DataFrame, district: pd.Series) -> pd.DataFrame:
         )
     out = pd.DataFrame(rows)
     graded = frame[frame["grade"].notna()]
-    good = graded.groupby("district")["grade"].apply(lambda g: int((g <= 2).sum()))
+    good = graded.assign(good=good_or_better(graded["grade"])).groupby("district")["good"].sum()
     out["schools_good_or_outstanding"] = out["district"].map(good).fillna(0).astype(int)
     return out

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, select
 
+from analytics.derived import refresh
 from analytics.ingest.common import sha256_of
 from analytics.ingest.registry import IMPORTERS
 from analytics.store import migrate
@@ -27,4 +28,5 @@ def init_demo(engine: Engine, progress: Callable[[str], None] = print) -> int:
         result = importer.load(engine, bundled.path, **bundled.options)
         imported += 1
         progress(f"{label} {result.rows_read:,} rows read, {result.rows_inserted:,} rows added")
+    refresh(engine, progress=progress)
     return imported

@@ -21,6 +21,9 @@ from datetime import date
 
 import pandas as pd
 
+from analytics.grades import REPORT_CARD as REPORT_CARD_SOURCE
+from analytics.school_calendar import academic_year_end
+
 STATUTORY = (
     "Statutory maximum: five academic years after the end of the academic year of the last graded inspection"
 )
@@ -65,11 +68,6 @@ class InspectionDue:
     @property
     def days_overdue(self) -> int | None:
         return (self.as_of - self.due).days if self.overdue and self.due is not None else None
-
-
-def academic_year_end(day: date) -> date:
-    """31 August closing the academic year that contains `day`."""
-    return date(day.year if day.month <= 8 else day.year + 1, 8, 31)
 
 
 def statutory_maximum(last_graded: date) -> date:
@@ -158,3 +156,94 @@ def inspection_due(
     ):
         return result(FORMERLY_EXEMPT_DEADLINE, FORMERLY_EXEMPT, routine_basis)
     return result(statutory, STATUTORY, routine_basis)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The one adapter from the store's frames to `inspection_due`: the school page, the register listing and the
+# command line all use it, so a school has one due date everywhere.
+# ----------------------------------------------------------------------------------------------------------
+
+DUE_COLUMNS = [
+    "urn", "due_date", "due_rule", "due_basis", "due_as_of", "overdue", "days_overdue", "days_since_graded",
+    "days_since_any",
+]
+
+
+def _day(value: object) -> date | None:
+    if value is None or value is pd.NaT or (not isinstance(value, date) and pd.isna(value)):  # type: ignore[call-overload]
+        return None
+    return pd.Timestamp(value).date()  # type: ignore[arg-type]
+
+
+def last_inspections(
+    headlines: pd.DataFrame, members: pd.DataFrame, inspections: pd.DataFrame
+) -> pd.DataFrame:
+    """Per school (index urn): its as-of date and its record's latest ungraded inspection and latest
+    inspection of any kind started by then (`members`: school_urn, urn from `lineage.lineage_members`;
+    `inspections`: urn, start_date, is_graded). The as-of date is the date of the Ofsted release that last
+    listed the school (`as_at`)."""
+    as_of = pd.to_datetime(headlines.set_index("urn")["as_at"]).fillna(pd.Timestamp(date.today()))
+    rows = members.merge(inspections[["urn", "start_date", "is_graded"]], on="urn")
+    rows["start"] = pd.to_datetime(rows["start_date"])
+    rows = rows.loc[rows["start"] <= rows["school_urn"].map(as_of)]
+    out = pd.DataFrame(index=as_of.index)
+    out["as_of"] = as_of
+    out["last_any"] = rows.groupby("school_urn")["start"].max().reindex(out.index)
+    ungraded = rows.loc[~rows["is_graded"].astype(bool)]
+    out["last_ungraded"] = ungraded.groupby("school_urn")["start"].max().reindex(out.index)
+    return out
+
+
+def school_due(school: pd.Series, last: pd.Series) -> InspectionDue:
+    """Due date of one school from its headline row (`analytics.headline.headlines`) and its
+    `last_inspections` row. An ungraded inspection counts only if it followed the last graded one."""
+    graded_start = _day(school.get("inspection_start"))
+    ungraded = _day(last.get("last_ungraded"))
+    if ungraded is not None and graded_start is not None and ungraded < graded_start:
+        ungraded = None
+    grade = school.get("grade")
+    category = school.get("category_of_concern")
+    return inspection_due(
+        grade=None if grade is None or pd.isna(grade) else int(grade),
+        last_graded_start=graded_start,
+        last_graded_published=_day(school.get("inspection_published")),
+        category_of_concern=category if isinstance(category, str) and category else None,
+        last_ungraded_start=ungraded,
+        last_any_start=_day(last.get("last_any")),
+        inherited=bool(school.get("inherited")),
+        open_date=_day(school.get("open_date")),
+        phase=school.get("phase") if isinstance(school.get("phase"), str) else None,
+        report_card=school.get("grade_source") == REPORT_CARD_SOURCE,
+        as_of=_day(last.get("as_of")),
+    )
+
+
+def due_row(urn: int, due: InspectionDue) -> dict[str, object]:
+    return {
+        "urn": int(urn), "due_date": due.due, "due_rule": due.rule, "due_basis": due.basis,
+        "due_as_of": due.as_of,
+        "overdue": due.overdue, "days_overdue": due.days_overdue, "days_since_graded": due.days_since_graded,
+        "days_since_any": due.days_since_any,
+    }
+
+
+def from_row(row: pd.Series) -> InspectionDue:
+    """An `InspectionDue` back from its `due_table` row."""
+    return InspectionDue(
+        due=_day(row["due_date"]),
+        rule=str(row["due_rule"]),
+        basis=str(row["due_basis"]),
+        as_of=_day(row["due_as_of"]) or date.today(),
+        days_since_graded=None if pd.isna(row["days_since_graded"]) else int(row["days_since_graded"]),
+        days_since_any=None if pd.isna(row["days_since_any"]) else int(row["days_since_any"]),
+    )
+
+
+def due_table(headlines: pd.DataFrame, members: pd.DataFrame, inspections: pd.DataFrame) -> pd.DataFrame:
+    """`school_due` for every school of `headlines` at once: one row per URN (`DUE_COLUMNS`)."""
+    last = last_inspections(headlines, members, inspections).reindex(headlines["urn"].astype("int64"))
+    rows = [
+        due_row(int(school["urn"]), school_due(school, record))
+        for (_, school), (_, record) in zip(headlines.iterrows(), last.iterrows(), strict=True)
+    ]
+    return pd.DataFrame(rows, columns=DUE_COLUMNS)

@@ -6,6 +6,7 @@ Pure functions over plain values and DataFrames; no store access.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,57 @@ def frameworks_for(starts: pd.Series) -> pd.Series:
     out = names[np.searchsorted(bounds, days, side="right")]
     out[np.isnat(days)] = "unknown"
     return pd.Series(out, index=starts.index, dtype=object)
+
+
+# ----------------------------------------------------------------------------------------- grade predicates
+#: Categories of concern as Ofsted codes them, and their names.
+CATEGORY_NAMES = {"SM": "Special measures", "SWK": "Serious weaknesses", "NTI": "Notice to improve"}
+GradeValues = pd.Series | np.ndarray | float | int | None
+
+
+def _grades(values: GradeValues) -> pd.Series | np.ndarray | float:
+    """Grades as plain floats (missing -> NaN), so comparisons give plain booleans (missing -> False)."""
+    if isinstance(values, pd.Series):
+        return pd.to_numeric(values, errors="coerce").astype("float64")
+    if isinstance(values, np.ndarray):
+        return values.astype("float64")
+    return float("nan") if values is None or pd.isna(values) else float(values)
+
+
+def good_or_better(grade: GradeValues) -> Any:
+    """Outstanding or Good (grade 1-2). Missing grades (uninspected, report cards) are False."""
+    return _grades(grade) <= 2
+
+
+def adverse(grade: GradeValues) -> Any:
+    """Requires improvement (or Satisfactory) or Inadequate (grade 3-4). Missing grades are False."""
+    return _grades(grade) >= 3
+
+
+def stuck_below_good(grade: GradeValues, previous: GradeValues) -> Any:
+    """Adverse now and at the previous graded inspection: 'not making progress' (DESIGN.md section 2)."""
+    return adverse(grade) & adverse(previous)
+
+
+def category_name(code: object) -> str | None:
+    """'Special measures' for 'SM', etc.; None for no category (blank or missing)."""
+    return CATEGORY_NAMES.get(code.strip(), code.strip()) if isinstance(code, str) and code.strip() else None
+
+
+def headline_text(
+    grade: object, grade_source: object = None, start: date | None = None, *, inherited: bool = False
+) -> str:
+    """A headline grade in words with its labels: '(derived)' for 2024/25, '(inherited)' for a predecessor's,
+    'Report card' for the November 2025 framework (no 1-4 grade)."""
+    if grade_source == REPORT_CARD:
+        text = "Report card (no single grade)"
+    elif grade is None or pd.isna(grade):  # type: ignore[call-overload]
+        return "Not inspected"
+    else:
+        text = grade_label(grade, start)  # type: ignore[arg-type]
+        if grade_source == DERIVED:
+            text += " (derived)"
+    return text + (" (inherited)" if inherited else "")
 
 
 def grade_label(grade: float | int | None, start: date | None = None) -> str:

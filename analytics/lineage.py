@@ -1,4 +1,8 @@
-"""School lineage from GIAS links: predecessors, successors and the current URN of any past URN.
+"""School lineage: predecessors, successors and the current URN of any past URN (the one home for it).
+
+Two sources: GIAS establishment links (`edges`, `predecessors`, `successors`, `current_urn_map`) and Ofsted's
+own "URN at the time of the latest/previous graded inspection" pointers (`pointer_map`); `lineage_map`
+combines them for today's open schools.
 
 Pure pandas over the frame from `analytics.queries.school_links`
 (urn, link_urn, link_type, link_name, link_date).
@@ -125,3 +129,85 @@ def current_urn_map(links: pd.DataFrame) -> pd.Series:
         ends = np.where(np.isin(ends, on_cycle), best.reindex(ends).to_numpy(), ends)
     result = pd.Series(ends.astype("int64"), index=pd.Index(nodes, name="urn"), name="current_urn")
     return result.loc[result.index != result.to_numpy()]
+
+
+def gias_links(school_links: pd.DataFrame) -> pd.DataFrame:
+    """GIAS predecessor chains (`queries.school_links` rows) as a frame (urn, current_urn)."""
+    if school_links.empty:
+        return pd.DataFrame({"urn": pd.Series(dtype="int64"), "current_urn": pd.Series(dtype="int64")})
+    return current_urn_map(school_links).rename("current_urn").rename_axis("urn").reset_index()
+
+
+POINTER_COLUMNS = ("latest_graded_number", "previous_graded_number", "latest_ungraded_number")
+
+
+def pointer_map(schools: pd.DataFrame, inspections: pd.DataFrame) -> pd.DataFrame:
+    """Predecessor URN -> current URN from Ofsted's latest/previous graded (and ungraded) inspection pointers:
+    an inspection a school's row points at but recorded under another URN belongs to its predecessor."""
+    by_number = inspections.dropna(subset=["inspection_number"]).set_index("inspection_number")["urn"]
+    parts = []
+    for column in POINTER_COLUMNS:
+        if column not in schools:
+            continue
+        pointed = schools[["urn", column]].dropna()
+        old = by_number.reindex(pointed[column].to_numpy()).to_numpy()
+        parts.append(pd.DataFrame({"urn": old, "current_urn": pointed["urn"].to_numpy()}))
+    if not parts:
+        return pd.DataFrame({"urn": pd.Series(dtype="int64"), "current_urn": pd.Series(dtype="int64")})
+    links = pd.concat(parts, ignore_index=True).dropna()
+    links = links[links["urn"] != links["current_urn"]].astype("int64")
+    return links.drop_duplicates(subset=["urn"], keep="first").reset_index(drop=True)
+
+
+def lineage_map(
+    schools: pd.DataFrame, inspections: pd.DataFrame, links: pd.DataFrame | None = None
+) -> pd.Series:
+    """Series urn -> current (open) URN for every URN that belongs to one of `schools` (itself included).
+
+    Ofsted's pointers come first; `links` (columns urn, current_urn, from `gias_links`) adds GIAS chains.
+    """
+    frames = [
+        pd.DataFrame({"urn": schools["urn"], "current_urn": schools["urn"]}),
+        pointer_map(schools, inspections),
+    ]
+    if links is not None and not links.empty:
+        frames.append(links[["urn", "current_urn"]])
+    mapping = pd.concat(frames, ignore_index=True).astype("int64")
+    mapping = mapping[mapping["current_urn"].isin(schools["urn"])]
+    mapping = mapping.drop_duplicates(subset=["urn"], keep="first")
+    return mapping.set_index("urn")["current_urn"]
+
+
+def ancestors(links: pd.DataFrame, urns: pd.Series | list[int]) -> pd.DataFrame:
+    """Every GIAS predecessor (all generations) of each URN: frame (school_urn, urn), the URN itself included.
+
+    The same set `predecessors` walks for one school, for many at once (one join per generation; cycle-safe).
+    """
+    start = pd.Series(urns, dtype="int64").drop_duplicates()
+    found = pd.DataFrame({"school_urn": start.to_numpy(), "urn": start.to_numpy()})
+    if links.empty:
+        return found
+    edge = edges(links)[["pred", "succ"]]
+    frontier = found
+    while not frontier.empty:
+        step = frontier.merge(edge, left_on="urn", right_on="succ")[["school_urn", "pred"]]
+        step = step.rename(columns={"pred": "urn"}).drop_duplicates()
+        known = found.merge(step, on=["school_urn", "urn"], how="right", indicator=True)
+        frontier = known.loc[known["_merge"] == "right_only", ["school_urn", "urn"]]
+        found = pd.concat([found, frontier], ignore_index=True)
+    return found.reset_index(drop=True)
+
+
+def lineage_members(schools: pd.DataFrame, inspections: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+    """The URNs whose inspections belong to each school's record: itself, its GIAS predecessors and the URNs
+    of the inspections Ofsted's pointers name. Frame (school_urn, urn), one row per pair."""
+    members = ancestors(links, schools["urn"])
+    by_number = inspections.dropna(subset=["inspection_number"]).set_index("inspection_number")["urn"]
+    parts = [members]
+    for column in POINTER_COLUMNS:
+        if column in schools:
+            pointed = schools[["urn", column]].dropna()
+            owner = by_number.reindex(pointed[column].to_numpy()).to_numpy()
+            parts.append(pd.DataFrame({"school_urn": pointed["urn"].to_numpy(), "urn": owner}).dropna())
+    out = pd.concat(parts, ignore_index=True).astype("int64").drop_duplicates()
+    return out.sort_values(["school_urn", "urn"]).reset_index(drop=True)

@@ -28,3 +28,12 @@ def ofsted_names(lait_names: pd.Series, known: list[str] | set[str]) -> pd.Serie
     """Ofsted spelling of each LAIT name where that LA has schools in the Ofsted data (`known`), else None."""
     mapped = lait_names.map(lambda n: LAIT_TO_OFSTED.get(n, n))
     return mapped.where(mapped.isin(set(known)), None)
+
+
+def default_la(names: list[str]) -> str | None:
+    """The LA shown first: the configured DEFAULT_LA when it is one of `names`, else the first
+    alphabetically."""
+    from analytics.config import get_settings
+
+    configured = get_settings().default_la
+    return configured if configured in names else (sorted(names)[0] if names else None)

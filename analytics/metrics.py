@@ -1,10 +1,16 @@
-"""County KPIs and movement (DESIGN.md section 2). Pure pandas over `queries.school_headlines` frames."""
+"""County KPIs and movement (DESIGN.md section 2). Pure pandas over `queries.school_headlines` frames.
+
+Each count has one definition, `kpi_mask`, used both to count (the cards, the command line) and to list the
+schools behind the count (the page's "list the schools" under each card).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pandas as pd
+
+from analytics.grades import adverse, good_or_better, stuck_below_good
 
 KPI_KEYS = (
     "schools_with_grade",
@@ -15,9 +21,50 @@ KPI_KEYS = (
     "schools_inadequate",
     "schools_special_measures",
     "schools_serious_weaknesses",
+    "pct_schools_in_category",
     "schools_declined",
     "schools_stuck_below_good",
 )
+CATEGORIES_OF_CONCERN = ("SWK", "SM")
+#: Which schools each card counts (the measure's definition, shown as the card's help).
+KPI_DEFINITIONS = {
+    "pct_schools_good_or_outstanding": (
+        "Open schools whose headline grade is Outstanding or Good, as a share of the schools with a grade. "
+        "The headline grade is the latest graded inspection's (a predecessor's, 'inherited', until the "
+        "school is inspected in its current form; 2024/25 grades 'derived' from the key judgements). "
+        "Uninspected schools are excluded."
+    ),
+    "pupils_in_good_or_outstanding": (
+        "Pupils on roll (Ofsted's latest count) in schools whose headline grade is Outstanding or Good."
+    ),
+    "pct_pupils_good_or_outstanding": (
+        "Pupils in Outstanding or Good schools as a share of the pupils in schools with a grade."
+    ),
+    "schools_requires_improvement": (
+        "Schools whose headline grade is Requires improvement (derived 2024/25 grades included)."
+    ),
+    "schools_inadequate": (
+        "Schools whose headline grade is Inadequate, including the schools in serious weaknesses or special "
+        "measures."
+    ),
+    "schools_serious_weaknesses": (
+        "Inadequate schools placed in the serious weaknesses category (counted within Inadequate)."
+    ),
+    "schools_special_measures": "Inadequate schools placed in special measures (counted within Inadequate).",
+    "pct_schools_in_category": (
+        "Schools in an adverse Ofsted category (serious weaknesses or special measures) as a share of the "
+        "schools with a grade."
+    ),
+    "schools_stuck_below_good": (
+        "Schools graded Requires improvement or Inadequate now and at their previous graded inspection: "
+        "adverse and not making progress."
+    ),
+    "schools_declined": "Schools whose headline grade is worse than at their previous graded inspection.",
+    "schools_uninspected": (
+        "Open schools with no graded inspection of their own or of a predecessor: excluded from the other "
+        "figures and counted here."
+    ),
+}
 
 
 def _pct(part: float, whole: float) -> float | None:
@@ -34,26 +81,55 @@ def movement(grade: pd.Series, previous: pd.Series) -> pd.Series:
     return out
 
 
+def kpi_mask(headlines: pd.DataFrame, key: str) -> pd.Series:
+    """The schools a KPI counts (for a share: its numerator), as a boolean mask over `headlines`."""
+    grade = pd.to_numeric(headlines["grade"], errors="coerce").astype("float64")
+    category = headlines["category_of_concern"].astype(object)
+    graded = grade.notna()
+    masks = {
+        "schools_with_grade": lambda: graded,
+        "pct_schools_good_or_outstanding": lambda: good_or_better(grade),
+        "pupils_in_good_or_outstanding": lambda: good_or_better(grade),
+        "pct_pupils_good_or_outstanding": lambda: good_or_better(grade),
+        "schools_requires_improvement": lambda: grade == 3,
+        "schools_inadequate": lambda: grade == 4,
+        "schools_special_measures": lambda: graded & (category == "SM"),
+        "schools_serious_weaknesses": lambda: graded & (category == "SWK"),
+        "pct_schools_in_category": lambda: graded & category.isin(CATEGORIES_OF_CONCERN),
+        "schools_declined": lambda: movement(grade, headlines["previous_grade"].astype("float64"))
+        == "declined",
+        "schools_stuck_below_good": lambda: stuck_below_good(grade, headlines["previous_grade"]),
+        "schools_uninspected": lambda: ~graded,
+        "schools_adverse": lambda: adverse(grade),
+    }
+    if key not in masks:
+        raise KeyError(f"unknown KPI {key!r}")
+    return masks[key]().fillna(False).astype(bool)
+
+
 def county_kpis(headlines: pd.DataFrame) -> dict[str, Any]:
     """KPIs over open schools with a 1-4 headline grade; uninspected schools counted separately."""
-    graded = headlines[headlines["grade"].notna()]
-    good = graded["grade"] <= 2
+    graded = headlines[kpi_mask(headlines, "schools_with_grade")]
+    good = kpi_mask(graded, "pct_schools_good_or_outstanding")
     pupils = pd.to_numeric(graded["pupils"], errors="coerce").fillna(0)
-    moves = movement(graded["grade"], graded["previous_grade"])
-    kpis: dict[str, Any] = {
+
+    def count(key: str) -> int:
+        return int(kpi_mask(graded, key).sum())
+
+    return {
         "schools_with_grade": int(len(graded)),
         "pct_schools_good_or_outstanding": _pct(int(good.sum()), len(graded)),
         "pupils_in_good_or_outstanding": int(pupils[good].sum()),
         "pct_pupils_good_or_outstanding": _pct(float(pupils[good].sum()), float(pupils.sum())),
-        "schools_requires_improvement": int((graded["grade"] == 3).sum()),
-        "schools_inadequate": int((graded["grade"] == 4).sum()),
-        "schools_special_measures": int((graded["category_of_concern"] == "SM").sum()),
-        "schools_serious_weaknesses": int((graded["category_of_concern"] == "SWK").sum()),
-        "schools_declined": int((moves == "declined").sum()),
-        "schools_stuck_below_good": int(((graded["grade"] >= 3) & (graded["previous_grade"] >= 3)).sum()),
+        "schools_requires_improvement": count("schools_requires_improvement"),
+        "schools_inadequate": count("schools_inadequate"),
+        "schools_special_measures": count("schools_special_measures"),
+        "schools_serious_weaknesses": count("schools_serious_weaknesses"),
+        "pct_schools_in_category": _pct(count("pct_schools_in_category"), len(graded)),
+        "schools_declined": count("schools_declined"),
+        "schools_stuck_below_good": count("schools_stuck_below_good"),
     }
-    return kpis
 
 
 def uninspected_count(headlines: pd.DataFrame) -> int:
-    return int(headlines["grade"].isna().sum())
+    return int(kpi_mask(headlines, "schools_uninspected").sum())

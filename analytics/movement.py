@@ -8,62 +8,16 @@ inherited).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
-from analytics.grades import GRADE_LABELS, grade_label
+from analytics.grades import GRADE_LABELS, adverse, grade_label
 from analytics.metrics import movement
 from analytics.trends import GAP_START
 
-PERIOD_KINDS = ("academic year", "term", "month")
-TERMS = {"Autumn": (9, 12), "Spring": (1, 3), "Summer": (4, 8)}
 NO_PREVIOUS = "No previous graded inspection"
 MATRIX_ORDER = [*GRADE_LABELS.values(), NO_PREVIOUS]
-
-
-@dataclass(frozen=True)
-class Period:
-    label: str
-    start: date
-    end: date
-
-
-def academic_year(start_year: int) -> Period:
-    return Period(
-        f"{start_year}/{str(start_year + 1)[-2:]}", date(start_year, 9, 1), date(start_year + 1, 8, 31)
-    )
-
-
-def term(name: str, year: int) -> Period:
-    """Autumn = Sep-Dec, Spring = Jan-Mar, Summer = Apr-Aug of calendar `year` (approximate school terms)."""
-    first, last = TERMS[name]
-    end = (pd.Timestamp(year, last, 1) + pd.offsets.MonthEnd(0)).date()
-    return Period(f"{name} {year}", date(year, first, 1), end)
-
-
-def month(year: int, number: int) -> Period:
-    start = pd.Timestamp(year, number, 1)
-    return Period(start.strftime("%B %Y"), start.date(), (start + pd.offsets.MonthEnd(0)).date())
-
-
-def periods(kind: str, first: date, last: date) -> list[Period]:
-    """Every period of a kind overlapping [first, last], newest first."""
-    out: list[Period] = []
-    if kind == "academic year":
-        out = [academic_year(y) for y in range(first.year - 1, last.year + 1)]
-    elif kind == "term":
-        out = [
-            term(name, y) for y in range(first.year, last.year + 1) for name in ("Spring", "Summer", "Autumn")
-        ]
-    elif kind == "month":
-        out = [
-            month(d.year, d.month) for d in pd.date_range(pd.Timestamp(first).replace(day=1), last, freq="MS")
-        ]
-    else:
-        raise ValueError(f"unknown period kind {kind!r}")
-    return [p for p in reversed(out) if p.end >= first and p.start <= last]
 
 
 def period_movement(
@@ -90,7 +44,7 @@ def period_movement(
     else:
         out["previous_known_exactly"] = out["start"] < GAP_START
     out["reprioritise"] = (out["movement"] == "declined") | (
-        (out["movement"] == "static") & (out["grade"] >= 3)
+        (out["movement"] == "static") & adverse(out["grade"])
     )
     out["new_grade"] = [grade_label(g, s.date()) for g, s in zip(out["grade"], out["start"], strict=True)]
     out["previous"] = [

@@ -5,41 +5,19 @@ ORM objects never leave this module; callers get plain DataFrames.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 from sqlalchemy import Engine, Select, select
 
+from analytics import headline
 from analytics.grades import headline_grades
+from analytics.scope import Scope
 from analytics.store.models import ContextValue, Inspection, School, SchoolLink
 
 SCHOOLS = School.__table__  # type: ignore[attr-defined]
 INSPECTIONS = Inspection.__table__  # type: ignore[attr-defined]
 LINKS = SchoolLink.__table__  # type: ignore[attr-defined]
 CONTEXT = ContextValue.__table__  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What the caller may see: all of England (both None), some LAs, and/or a set of schools."""
-
-    la_names: tuple[str, ...] | None = None
-    urns: tuple[int, ...] | None = None
-
-    @classmethod
-    def england(cls) -> Scope:
-        return cls()
-
-    @classmethod
-    def la(cls, name: str) -> Scope:
-        return cls(la_names=(name,))
-
-    def apply(self, query: Select) -> Select:
-        if self.la_names is not None:
-            query = query.where(SCHOOLS.c.la_name.in_(self.la_names))
-        if self.urns is not None:
-            query = query.where(SCHOOLS.c.urn.in_(self.urns))
-        return query
+__all__ = ["Scope"]  # re-exported: callers import the scope with the queries that take it
 
 
 def read_frame(engine: Engine, query: Select) -> pd.DataFrame:
@@ -55,7 +33,7 @@ def la_names(engine: Engine) -> list[str]:
 
 
 def schools(engine: Engine, scope: Scope, *, open_only: bool = True) -> pd.DataFrame:
-    query = scope.apply(select(SCHOOLS))
+    query = scope.apply(select(SCHOOLS), SCHOOLS)
     if open_only:
         query = query.where(SCHOOLS.c.is_open.is_(True))
     return read_frame(engine, query)
@@ -94,26 +72,31 @@ def inspections_by_number(engine: Engine, numbers: list[str]) -> pd.DataFrame:
 def school_headlines(engine: Engine, scope: Scope) -> pd.DataFrame:
     """One row per open school in scope with its headline grade now and at the previous graded inspection.
 
-    Uses Ofsted's own pointers (latest/previous graded inspection numbers), which already follow predecessor
-    schools until the school is inspected in its current form; such grades are flagged `inherited`.
+    One query: each school joined to the inspections its latest/previous graded pointers name (Ofsted's own,
+    which already follow predecessor schools until the school is inspected in its current form).
     """
-    base = schools(engine, scope)
-    numbers = [n for n in pd.concat([base["latest_graded_number"], base["previous_graded_number"]]).dropna()]
-    insp = inspections_by_number(engine, list(dict.fromkeys(numbers))).set_index("inspection_number")
-    latest = insp.reindex(base["latest_graded_number"])
-    previous = insp.reindex(base["previous_graded_number"])
-    out = base.copy()
-    out["grade"] = latest["grade"].to_numpy()
-    out["grade_source"] = latest["grade_source"].to_numpy()
-    out["inspection_start"] = latest["start_date"].to_numpy()
-    out["inspection_urn"] = latest["urn"].to_numpy()
-    out["category_of_concern"] = latest["category_of_concern"].to_numpy()
-    out["framework"] = latest["framework"].to_numpy()
-    out["inherited"] = out["inspection_urn"].notna() & (out["inspection_urn"] != out["urn"])
-    out["previous_grade"] = previous["grade"].to_numpy()
-    out["previous_start"] = previous["start_date"].to_numpy()
-    out["previous_category"] = previous["category_of_concern"].to_numpy()
-    return out
+    latest, previous = INSPECTIONS.alias("latest"), INSPECTIONS.alias("previous")
+    fields = list(headline.INSPECTION_COLUMNS)
+    query = (
+        select(
+            SCHOOLS,
+            *[latest.c[c].label(f"latest__{c}") for c in fields],
+            *[previous.c[c].label(f"previous__{c}") for c in fields],
+        )
+        .outerjoin(latest, latest.c.inspection_number == SCHOOLS.c.latest_graded_number)
+        .outerjoin(previous, previous.c.inspection_number == SCHOOLS.c.previous_graded_number)
+        .where(SCHOOLS.c.is_open.is_(True))
+        .order_by(SCHOOLS.c.urn)
+    )
+    frame = read_frame(engine, scope.apply(query, SCHOOLS))
+    school_columns = [c for c in frame.columns if "__" not in c]
+
+    def pointed(prefix: str) -> pd.DataFrame:
+        part = frame[[f"{prefix}__{c}" for c in fields]]
+        part.columns = fields
+        return part
+
+    return headline.headlines(frame[school_columns], pointed("latest"), pointed("previous"))
 
 
 def school_links(engine: Engine, urns: list[int] | None = None) -> pd.DataFrame:

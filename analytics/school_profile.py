@@ -14,15 +14,18 @@ import numpy as np
 import pandas as pd
 
 from analytics import lineage
-from analytics.due_dates import InspectionDue, inspection_due
+from analytics.due_dates import InspectionDue, from_row
 from analytics.grades import (
     DERIVED,
     REPORT_CARD,
     REPORT_CARD_AREAS,
+    category_name,
     grade_label,
     report_card_adverse,
 )
+from analytics.headline import headline_of, source_label
 from analytics.measures import MEASURES
+from analytics.schools import RollChange, roll_change
 
 # ----------------------------------------------------------------------------------------------------
 # Search
@@ -267,49 +270,6 @@ def timeline(inspections: pd.DataFrame, urn: int, names: dict[int, str] | None =
     return out[TIMELINE_COLUMNS]
 
 
-def latest_graded(inspections: pd.DataFrame) -> pd.Series | None:
-    graded = inspections.loc[inspections["is_graded"].astype(bool)]
-    if graded.empty:
-        return None
-    return graded.sort_values("start_date").iloc[-1]
-
-
-def due(school: pd.Series, inspections: pd.DataFrame, as_of: date | None = None) -> InspectionDue:
-    """Inspection due date from the latest graded inspection (predecessors' included, marked inherited).
-
-    `as_of` defaults to the date of the Ofsted release that last listed the school: the store knows nothing
-    of inspections after it, so days and the overdue flag are counted to that date.
-    """
-    as_of = as_of or _as_date(school.get("as_at")) or date.today()
-    known = inspections.loc[pd.to_datetime(inspections["start_date"]) <= pd.Timestamp(as_of)]
-    last = latest_graded(known)
-    ungraded = known.loc[~known["is_graded"].astype(bool), "start_date"]
-    last_ungraded = max((_as_date(d) for d in ungraded), default=None, key=lambda d: d or date.min)
-    last_any = max((_as_date(d) for d in known["start_date"]), default=None, key=lambda d: d or date.min)
-    open_date = _as_date(school.get("open_date"))
-    if last is None:
-        return inspection_due(
-            grade=None, last_graded_start=None, open_date=open_date, phase=school.get("phase"), as_of=as_of
-        )
-    last_start = _as_date(last["start_date"])
-    grade = None if pd.isna(last.get("grade")) else int(last["grade"])
-    if last_ungraded is not None and last_start is not None and last_ungraded < last_start:
-        last_ungraded = None
-    return inspection_due(
-        grade=grade,
-        last_graded_start=last_start,
-        last_graded_published=_as_date(last.get("publication_date")),
-        category_of_concern=last.get("category_of_concern") or None,
-        last_ungraded_start=last_ungraded,
-        last_any_start=last_any,
-        inherited=int(last["urn"]) != int(school["urn"]),
-        open_date=open_date,
-        phase=school.get("phase"),
-        report_card=last.get("grade_source") == REPORT_CARD,
-        as_of=as_of,
-    )
-
-
 # ----------------------------------------------------------------------------------------------------
 # Context trends against LA and England
 # ----------------------------------------------------------------------------------------------------
@@ -365,8 +325,6 @@ TREND_GROUPS: dict[str, list[str]] = {
 TREND_MEASURES = [m for group in TREND_GROUPS.values() for m in group]
 #: Measures the benchmarks need from the store (the trends plus their weights and the in-year inputs).
 BENCHMARK_INPUTS = sorted({m for m in WEIGHTS if m not in DIFFERENCES} | {w for w in WEIGHTS.values() if w})
-FALLING_ROLL_DROP = 0.10
-FALLING_ROLL_YEARS = 3
 
 
 def weighting_text(measure: str) -> str:
@@ -410,32 +368,8 @@ SUMS_COLUMNS = ["la", "phase", "year", "measure", "weighted", "weight", "schools
 BENCHMARK_COLUMNS = ["area", "year", "measure", "value", "schools", "weighting"]
 
 
-def la_sums(context: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
-    """Per LA, phase, year and measure: sums of value x weight and of weights, number of schools (WEIGHTS).
-
-    Reference implementation in pandas of `queries.context_sums_by_la`, which does the same in the database.
-    Schools without a weight for that year are left out of a weighted sum; URNs not in `groups` are left out.
-    """
-    ctx = with_in_year_balance(context.loc[context["value"].notna(), ["urn", "year", "measure", "value"]])
-    ctx = ctx.astype({"urn": "int64", "year": "int64"})
-    weights = ctx.loc[ctx["measure"].isin({w for w in WEIGHTS.values() if w})]
-    weights = weights.rename(columns={"measure": "weight_measure", "value": "weight"})
-    ctx = ctx.loc[ctx["measure"].isin(WEIGHTS)].copy()
-    if ctx.empty:
-        return pd.DataFrame(columns=SUMS_COLUMNS)
-    ctx["weight_measure"] = ctx["measure"].map(WEIGHTS)
-    ctx = ctx.merge(weights, on=["urn", "year", "weight_measure"], how="left")
-    ctx["weight"] = ctx["weight"].where(ctx["weight_measure"].notna(), 1.0)
-    ctx = ctx.loc[ctx["weight"].notna() & (ctx["weight"] > 0)]
-    ctx["weighted"] = ctx["value"] * ctx["weight"]
-    ctx = ctx.join(groups[["la", "phase"]], on="urn", how="inner")
-    grouped = ctx.groupby(["la", "phase", "year", "measure"], sort=True)
-    out = grouped.agg(weighted=("weighted", "sum"), weight=("weight", "sum"), schools=("urn", "nunique"))
-    return out.reset_index()[SUMS_COLUMNS]
-
-
 def benchmarks(sums: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
-    """LA and England averages per year and measure from `la_sums` / `queries.context_sums_by_la`, over
+    """LA and England averages per year and measure from `queries.context_sums_by_la`, over
     schools of one phase (the school's own, so a secondary is compared with secondaries) or all phases.
 
     Columns: area ('England' or the LA name), year, measure, value, schools (how many were averaged),
@@ -489,38 +423,145 @@ def trends(school_ctx: pd.DataFrame, bench: pd.DataFrame, la_name: str | None) -
     return out[columns].reset_index(drop=True)
 
 
-@dataclass(frozen=True)
-class FallingRoll:
-    falling: bool
-    text: str
-
-
-def falling_roll(pupils: pd.DataFrame) -> FallingRoll:
-    """Pupils on roll down more than 10% over three years (latest year against three years earlier)."""
-    series = pupils.dropna(subset=["school"]).set_index("year")["school"].sort_index()
-    if series.empty:
-        return FallingRoll(False, "No pupil numbers by year recorded.")
-    latest_year = int(series.index.max())
-    base_year = latest_year - FALLING_ROLL_YEARS
-    if base_year not in series.index or not series[base_year]:
-        text = f"Pupil numbers for {base_year} not recorded: the three-year change is unknown"
-        first_year = int(series.index.min())
-        if first_year < latest_year and series[first_year]:
-            span = series[latest_year] / series[first_year] - 1
-            text += f" ({first_year} to {latest_year}: {span:+.1%} over {latest_year - first_year} years)"
-        return FallingRoll(False, text + ".")
-    change = series[latest_year] / series[base_year] - 1
-    falling = change < -FALLING_ROLL_DROP
-    direction = "down" if change < 0 else "up"
-    text = (
-        f"Pupils on roll {direction} {abs(change):.1%} from {int(series[base_year]):,} ({base_year}) to "
-        f"{int(series[latest_year]):,} ({latest_year})"
-    )
-    flag = " - falling roll: down more than 10% in three years." if falling else "."
-    return FallingRoll(bool(falling), text + flag)
-
-
 def deficit_years(trend: pd.DataFrame) -> list[int]:
     """Years in which the school spent more than its income (in-year deficit)."""
     rows = trend.loc[(trend["measure"] == IN_YEAR_BALANCE) & (trend["school"] < 0)]
     return sorted(int(y) for y in rows["year"])
+
+
+# ----------------------------------------------------------------------------------------------------
+# The whole profile: one call the page (and `python -m analytics school URN`) only draws
+# ----------------------------------------------------------------------------------------------------
+
+NAME_NOT_RECORDED = "name not recorded"
+
+
+@dataclass(frozen=True)
+class SchoolProfile:
+    """Everything the school page shows about one school (open or closed)."""
+
+    urn: int
+    record: pd.Series
+    identity: dict[str, Any]
+    headline: str
+    grade_source: str
+    lineage: Lineage
+    timeline: pd.DataFrame
+    due: InspectionDue | None
+    trends: pd.DataFrame
+    roll: RollChange
+    deficit_years: list[int]
+
+    @property
+    def is_open(self) -> bool:
+        return bool(self.record.get("is_open"))
+
+    @property
+    def category_of_concern(self) -> str | None:
+        """Name of the category of concern of the headline inspection (open schools), if any."""
+        return category_name(self.record.get("category_of_concern")) if self.is_open else None
+
+    def summary(self) -> dict[str, Any]:
+        """Plain JSON-able facts (the command line's `school URN --format json`)."""
+        grade = self.record.get("grade")
+        start = self.record.get("inspection_start")
+        return {
+            "urn": self.urn,
+            "name": _plain(self.record.get("name")),
+            "la": _plain(self.record.get("la_name")),
+            "phase": _plain(self.record.get("phase")),
+            "is_open": self.is_open,
+            "headline_grade": None if grade is None or pd.isna(grade) else int(grade),
+            "headline": self.headline,
+            "grade_source": self.grade_source,
+            "category_of_concern": self.category_of_concern,
+            "latest_graded_date": None
+            if start is None or pd.isna(start)
+            else str(pd.Timestamp(start).date()),
+            "framework": _plain(self.record.get("framework")),
+            "due_date": str(self.due.due) if self.due and self.due.due else None,
+            "due_rule": self.due.rule if self.due else "closed: no inspection due",
+            "overdue": bool(self.due.overdue) if self.due else False,
+            "predecessor_urns": self.lineage.predecessor_urns,
+            "successor_urns": [int(u) for u in self.lineage.successors["urn"]],
+        }
+
+
+def lineage_names(lineage_: Lineage, directory: pd.DataFrame, inspections: pd.DataFrame) -> dict[int, str]:
+    """A name for every URN of the lineage: GIAS's, else the school table's, else the inspection records'."""
+    names: dict[int, str] = {}
+    for frame in (lineage_.predecessors, lineage_.successors):
+        for urn, name in zip(frame["urn"], frame["name"], strict=True):
+            if isinstance(name, str) and name.strip():
+                names[int(urn)] = name
+    known = directory.set_index("urn")["name"] if not directory.empty else pd.Series(dtype=object)
+    recorded = inspections.dropna(subset=["school_name"]).drop_duplicates("urn", keep="last")
+    from_inspections = dict(zip(recorded["urn"].astype(int), recorded["school_name"], strict=True))
+    for urn in [*lineage_.predecessor_urns, *(int(u) for u in lineage_.successors["urn"])]:
+        if urn not in names:
+            found = known.get(urn)
+            names[urn] = found if isinstance(found, str) else from_inspections.get(urn, NAME_NOT_RECORDED)
+    return names
+
+
+def with_names(frame: pd.DataFrame, names: dict[int, str]) -> pd.DataFrame:
+    """Predecessor/successor rows with a name for each (never 'nan')."""
+    out = frame.copy()
+    out["name"] = [names.get(int(u), NAME_NOT_RECORDED) for u in out["urn"]]
+    return out
+
+
+def build_profile(
+    record: pd.Series,
+    *,
+    links: pd.DataFrame,
+    inspections: pd.DataFrame,
+    directory: pd.DataFrame,
+    context: pd.DataFrame,
+    benchmark_rows: pd.DataFrame,
+    due: pd.DataFrame,
+) -> SchoolProfile:
+    """Assemble a school's profile from its record and the frames about it.
+
+    `record`: the school's row (with the headline columns of `analytics.headline` when it is open);
+    `inspections`: every inspection of its lineage (`queries.inspections` of `lineage.lineage_members`);
+    `context`: context values of the school and its predecessors; `benchmark_rows`: `benchmarks` for its
+    phase;
+    `due`: the read model's due table (`due_dates.due_table`): an open school's due date is the one every
+    other
+    view (register, command line) shows.
+    """
+    urn = int(record["urn"])
+    chain = school_lineage(links, urn)
+    names = lineage_names(chain, directory, inspections)
+    chain = Lineage(with_names(chain.predecessors, names), with_names(chain.successors, names))
+    names[urn] = str(record.get("name"))
+    is_open = bool(record.get("is_open"))
+    due_rows = due.loc[due["urn"] == urn]
+    due_date = from_row(due_rows.iloc[0]) if is_open and not due_rows.empty else None
+    la_name = record.get("la_name") if isinstance(record.get("la_name"), str) else None
+    trend = trends(school_context(context, urn, chain.predecessor_urns), benchmark_rows, la_name)
+    pupils = trend.loc[trend["measure"] == "pupils"].set_index("year")["school"]
+    return SchoolProfile(
+        urn=urn,
+        record=record,
+        identity=identity(record),
+        headline=headline_of(record) if is_open else _closed_headline(inspections, urn),
+        grade_source=source_label(record.get("grade_source"), bool(record.get("inherited"))) if is_open
+        else "own",
+        lineage=chain,
+        timeline=timeline(inspections, urn, names),
+        due=due_date,
+        trends=trend,
+        roll=roll_change(pupils),
+        deficit_years=deficit_years(trend),
+    )
+
+
+def _closed_headline(inspections: pd.DataFrame, urn: int) -> str:
+    """A closed school (no Ofsted pointer): the outcome of its own latest graded inspection."""
+    own = inspections.loc[(inspections["urn"].astype("int64") == urn) & inspections["is_graded"].astype(bool)]
+    if own.empty:
+        return "Not inspected"
+    last = own.sort_values("start_date").iloc[-1]
+    return _grade_text(last)

@@ -21,12 +21,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from analytics.lineage import current_urn_map
+from analytics.grades import good_or_better, stuck_below_good
+from analytics.lineage import lineage_map
 
 GAP_START = pd.Timestamp(2020, 3, 1)
-ACADEMY_GROUPS = {"Academy converter", "Academy sponsor led", "Free school", "Not inspected in current form"}
-ACADEMY_WORDS = ("Academy", "Free School", "Studio School", "University Technical College")
-SECTORS = ("Maintained", "Academy")
 COUNT_COLUMNS = (
     "schools",
     "schools_with_grade",
@@ -41,78 +39,6 @@ COUNT_COLUMNS = (
     "schools_uninspected",
     "schools_known_exactly",
 )
-TERM_ENDS = ((12, 31), (3, 31), (8, 31))  # autumn (Sep-Dec), spring (Jan-Mar), summer (Apr-Aug)
-
-
-def sector_of(schools: pd.DataFrame) -> pd.Series:
-    """'Academy' (incl. free schools) or 'Maintained': Ofsted's type group, else the school type."""
-    group = schools["type_group"].astype(object)
-    by_type = (
-        schools["school_type"]
-        .fillna("")
-        .astype(str)
-        .map(lambda t: "Academy" if any(w.lower() in t.lower() for w in ACADEMY_WORDS) else "Maintained")
-    )
-    by_group = group.map(
-        lambda g: "Academy" if g in ACADEMY_GROUPS else ("Maintained" if isinstance(g, str) else None)
-    )
-    return by_group.fillna(by_type).astype(str)
-
-
-def as_at_dates(start: date, end: date, freq: str = "term") -> list[pd.Timestamp]:
-    """Month ends ('month'), term ends ('term': 31 Dec, 31 Mar, 31 Aug) or year ends ('year': 31 Aug)."""
-    months = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="ME")
-    if freq == "month":
-        picked = months
-    elif freq == "term":
-        picked = months[[(m.month, m.day) in TERM_ENDS for m in months]]
-    elif freq == "year":
-        picked = months[months.month == 8]
-    else:
-        raise ValueError(f"unknown frequency {freq!r}: month, term or year")
-    return list(picked)
-
-
-def pointer_links(schools: pd.DataFrame, inspections: pd.DataFrame) -> pd.DataFrame:
-    """Predecessor URN -> current URN taken from Ofsted's latest/previous graded inspection pointers."""
-    by_number = inspections.dropna(subset=["inspection_number"]).set_index("inspection_number")["urn"]
-    parts = []
-    for column in ("latest_graded_number", "previous_graded_number", "latest_ungraded_number"):
-        if column not in schools:
-            continue
-        pointed = schools[["urn", column]].dropna()
-        old = by_number.reindex(pointed[column].to_numpy()).to_numpy()
-        parts.append(pd.DataFrame({"urn": old, "current_urn": pointed["urn"].to_numpy()}))
-    links = pd.concat(parts, ignore_index=True).dropna()
-    links = links[links["urn"] != links["current_urn"]].astype("int64")
-    return links.drop_duplicates(subset=["urn"], keep="first").reset_index(drop=True)
-
-
-def lineage_map(
-    schools: pd.DataFrame, inspections: pd.DataFrame, links: pd.DataFrame | None = None
-) -> pd.Series:
-    """Series urn -> current (open) URN for every inspection URN that belongs to one of `schools`.
-
-    `links` (columns urn, current_urn) adds GIAS predecessor chains; Ofsted's pointers are always used.
-    """
-    frames = [
-        pd.DataFrame({"urn": schools["urn"], "current_urn": schools["urn"]}),
-        pointer_links(schools, inspections),
-    ]
-    if links is not None and not links.empty:
-        frames.append(links[["urn", "current_urn"]])
-    mapping = pd.concat(frames, ignore_index=True).astype("int64")
-    mapping = mapping[mapping["current_urn"].isin(schools["urn"])].drop_duplicates(
-        subset=["urn"], keep="first"
-    )
-    return mapping.set_index("urn")["current_urn"]
-
-
-def gias_links(school_links: pd.DataFrame) -> pd.DataFrame:
-    """GIAS predecessor chains (`queries.school_links` rows) as (urn, current_urn) for `grade_panel`."""
-    if school_links.empty:
-        return pd.DataFrame({"urn": pd.Series(dtype="int64"), "current_urn": pd.Series(dtype="int64")})
-    return current_urn_map(school_links).rename("current_urn").rename_axis("urn").reset_index()
 
 
 def lineage_inspections(inspections: pd.DataFrame, mapping: pd.Series) -> pd.DataFrame:
@@ -252,7 +178,7 @@ def panel_counts(panel: pd.DataFrame, schools: pd.DataFrame, by: list[str] | Non
     grade = panel["grade"].to_numpy(dtype=float)
     previous = panel["previous_grade"].to_numpy(dtype=float)
     graded = ~np.isnan(grade)
-    good = grade <= 2
+    good = good_or_better(grade)
     category = panel["category_of_concern"]
     parts = pd.DataFrame(
         {
@@ -265,7 +191,7 @@ def panel_counts(panel: pd.DataFrame, schools: pd.DataFrame, by: list[str] | Non
             "schools_inadequate": (grade == 4).astype(np.int64),
             "schools_serious_weaknesses": (category == "SWK").to_numpy(dtype=np.int64),
             "schools_special_measures": (category == "SM").to_numpy(dtype=np.int64),
-            "schools_stuck_below_good": ((grade >= 3) & (previous >= 3)).astype(np.int64),
+            "schools_stuck_below_good": stuck_below_good(grade, previous).astype(np.int64),
             "schools_uninspected": (~graded).astype(np.int64),
             "schools_known_exactly": panel["known_exactly"].to_numpy(dtype=bool).astype(np.int64),
         }
@@ -289,6 +215,9 @@ def kpi_series(counts: pd.DataFrame, by: list[str] | None = None) -> pd.DataFram
         out["schools_good_or_outstanding"], out["schools_with_grade"]
     )
     out["pct_pupils_good_or_outstanding"] = _pct(out["pupils_good_or_outstanding"], out["pupils_with_grade"])
+    out["pct_schools_in_category"] = _pct(
+        out["schools_serious_weaknesses"] + out["schools_special_measures"], out["schools_with_grade"]
+    )
     out["pct_known_exactly"] = _pct(out["schools_known_exactly"], out["schools"])
     return out
 

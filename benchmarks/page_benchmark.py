@@ -28,8 +28,8 @@ from urllib.parse import parse_qsl
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
-FIRST_RENDER_TARGET_S = 2.0
-RERUN_TARGET_S = 0.5
+FIRST_RENDER_TARGET_S = 1.0
+RERUN_TARGET_S = 0.3
 TIMEOUT_S = 300
 
 

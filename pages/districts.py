@@ -5,172 +5,204 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import funnel
-from analytics.grades import grade_label
+from analytics import comparison, funnel
 from analytics.ingest.common import ImportRejected
-from ui import county, data, filters
-from ui.charts import chart_with_alternative, download_buttons
+from analytics.ingest.registry import IMPORTERS
+from ui import filters
+from ui.charts import chart_with_alternative, download_buttons, plain_label
+from ui.read import CONSTITUENCY, engine, reader
+from ui.tables import school_list, show_school_table
+from ui.text import escape
 
-version = data.version()
-chosen = filters.county_filters()
-schools = county.filtered(county.schools(version), chosen.la, chosen.phase, chosen.sector)
-if schools.empty:
-    st.title(f"{chosen.la}")
-    st.info(f"No open schools match these filters ({chosen.describe()}).")
-    st.stop()
-scheme = (
-    filters.remembered_choice("Districts", county.district_schemes(version), "scheme") or county.CONSTITUENCY
-)
-district = county.district_of(version, schools, scheme)
-per_district = county.district_table(schools, district)
+KPI_HEADERS = {
+    "district": "District",
+    "schools": "Schools",
+    "schools_with_grade": "Schools with a grade",
+    "pct_schools_good_or_outstanding": "% good or outstanding",
+    "pupils_in_good_or_outstanding": "Pupils in G/O",
+    "pct_pupils_good_or_outstanding": "% pupils in G/O",
+    "schools_requires_improvement": "RI",
+    "schools_inadequate": "Inadequate",
+    "schools_special_measures": "SM",
+    "schools_serious_weaknesses": "SWK",
+    "pct_schools_in_category": "% in SWK/SM",
+    "schools_declined": "Declined",
+    "schools_stuck_below_good": "Stuck below good",
+    "schools_uninspected": "Uninspected",
+    "schools_good_or_outstanding": "Good or outstanding",
+}
 
-st.title(f"Districts: {chosen.la}")
-st.caption(
-    f"{chosen.describe()}; districts = {scheme}. Headline grades as on the Overview page "
-    "(derived 2024/25 grades included, labelled on each school)."
-)
 
-st.subheader("Funnel plot: % schools good or outstanding")
-units = per_district.rename(columns={"schools_with_grade": "n", "schools_good_or_outstanding": "good"})
-units = units[units["n"] > 0]
-p0 = funnel.target(units)
-placed = funnel.classify(units, p0)
-curve = funnel.funnel_curve(int(units["n"].max()) if not units.empty else 1, p0)
-fig = go.Figure()
-styles = {"95": ("dash", "#0072B2"), "99.8": ("dot", "#D55E00")}
-for level, (dash, colour) in styles.items():
-    for side in ("lower", "upper"):
-        fig.add_trace(
-            go.Scatter(
-                x=curve["n"],
-                y=100 * curve[f"{side}_{level}"],
-                mode="lines",
-                line={"dash": dash, "color": colour, "shape": "hv"},
-                name=f"{level}% limits",
-                legendgroup=level,
-                showlegend=side == "lower",
+def funnel_figure(placed: pd.DataFrame, p0: float, scheme: str) -> go.Figure:
+    """Funnel plot: limits around the LA mean; only districts outside the limits are labelled (hover for
+    all)."""
+    curve = funnel.funnel_curve(int(placed["n"].max()) if not placed.empty else 1, p0)
+    fig = go.Figure()
+    styles = {"95": ("dash", "#0072B2"), "99.8": ("dot", "#D55E00")}
+    for level, (dash, colour) in styles.items():
+        for side in ("lower", "upper"):
+            fig.add_trace(
+                go.Scatter(
+                    x=curve["n"],
+                    y=100 * curve[f"{side}_{level}"],
+                    mode="lines",
+                    line={"dash": dash, "color": colour, "shape": "hv"},
+                    name=f"{level}% limits",
+                    legendgroup=level,
+                    showlegend=side == "lower",
+                    hoverinfo="skip",
+                )
             )
+    fig.add_hline(y=100 * p0, line={"color": "#000000"}, annotation_text=f"LA mean {100 * p0:.1f}%")
+    outside = placed["position"] != "within limits"
+    names = [plain_label(d) for d in placed["district"]]
+    fig.add_trace(
+        go.Scatter(
+            x=placed["n"],
+            y=100 * placed["proportion"],
+            mode="markers+text",
+            text=[n if o else "" for n, o in zip(names, outside, strict=True)],
+            textposition="top center",
+            name="Districts",
+            customdata=list(zip(names, placed["position"], strict=True)),
+            marker={
+                "size": 10,
+                "color": "#009E73",
+                "symbol": ["diamond" if o else "circle" for o in outside],
+                "line": {"width": 1, "color": "#000000"},
+            },
+            hovertemplate="%{customdata[0]}: %{y:.1f}% of %{x} schools (%{customdata[1]})<extra></extra>",
         )
-fig.add_hline(y=100 * p0, line={"color": "#000000"}, annotation_text=f"LA mean {100 * p0:.1f}%")
-symbols = {"within limits": "circle"}
-fig.add_trace(
-    go.Scatter(
-        x=placed["n"],
-        y=100 * placed["proportion"],
-        mode="markers+text",
-        text=placed["district"],
-        textposition="top center",
-        name="Districts",
-        marker={
-            "size": 10,
-            "color": "#009E73",
-            "symbol": [symbols.get(p, "diamond") for p in placed["position"]],
-            "line": {"width": 1, "color": "#000000"},
-        },
-        customdata=placed["position"],
-        hovertemplate="%{text}: %{y:.1f}% of %{x} schools (%{customdata})<extra></extra>",
     )
-)
-fig.update_layout(
-    title=f"% good or outstanding against number of schools with a grade ({scheme})",
-    xaxis={"title": "Schools with a grade"},
-    yaxis={"title": "% good or outstanding"},
-)
-table = placed[
-    ["district", "n", "good", "proportion", "lower_95", "upper_95", "lower_99.8", "upper_99.8", "position"]
-]
-table = table.assign(
-    **{
-        c: (100 * table[c]).round(1)
-        for c in ["proportion", "lower_95", "upper_95", "lower_99.8", "upper_99.8"]
-    }
-)
-outside = placed[placed["position"] != "within limits"]
-summary = (
-    f"LA mean {100 * p0:.1f}% good or outstanding over {int(units['n'].sum())} schools "
-    f"in {len(units)} districts. "
-    + (
-        "Outside the limits: "
-        + "; ".join(f"{d} ({p})" for d, p in zip(outside["district"], outside["position"], strict=True))
-        + "."
-        if not outside.empty
-        else "Every district is within the 95% limits: differences are consistent with chance."
+    shown = pd.concat([100 * placed["proportion"], pd.Series([100 * p0])])
+    lower = max(0.0, float(shown.min()) - 5)
+    upper = min(100.0, float(shown.max()) + 3) + 2
+    fig.update_layout(
+        title=f"% good or outstanding against number of schools with a grade ({plain_label(scheme)})",
+        xaxis={"title": "Schools with a grade"},
+        yaxis={"title": "% good or outstanding", "range": [lower, upper]},
     )
-    + " Limits: exact binomial quantiles around the LA mean (95% dashed, 99.8% dotted)."
-)
-chart_with_alternative(fig, table, summary, name=f"funnel-{chosen.la}", key="districts-funnel")
+    return fig
 
-st.subheader("District KPIs")
-st.dataframe(per_district, hide_index=True, width="stretch")
-download_buttons(per_district, f"districts-{chosen.la}", key="districts-kpis")
 
-st.subheader("Schools in a district")
-names = list(per_district["district"])
-picked = filters.remembered_choice("District", names, "district")
-if picked:
-    st.query_params["district"] = picked
-    members = schools[district.reindex(schools.index).to_numpy() == picked]
-    listing = members.assign(
-        drilldown=[f"/school?urn={u}" for u in members["urn"]],
-        grade_label=[
-            grade_label(g, s) for g, s in zip(members["grade"], members["inspection_start"], strict=True)
-        ],
-        inherited_grade=["inherited" if i else "" for i in members["inherited"]],
-    )[
-        [
-            "urn",
-            "name",
-            "drilldown",
-            "phase",
-            "sector",
-            "grade_label",
-            "grade_source",
-            "inherited_grade",
-            "inspection_start",
-            "pupils",
-        ]
-    ].sort_values(["grade_label", "name"])
-    st.dataframe(
-        listing,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "drilldown": st.column_config.LinkColumn("Drilldown", display_text="Open"),
-            "name": "School",
-            "grade_label": "Grade",
-            "grade_source": "Grade source",
-            "inherited_grade": "Inherited",
-            "inspection_start": "Inspected",
-        },
+def render_import() -> None:
+    st.subheader("Import your own districts")
+    st.caption(
+        "A CSV or XLSX with columns URN and District (or Locality), one row per school. The import is "
+        "all-or-nothing: a file with an unknown URN, a duplicate or a blank district is rejected with every "
+        "problem listed. From the command line: `python -m analytics import districts FILE --scheme NAME`."
     )
-    download_buttons(listing, f"district-{picked}", key="districts-schools")
-
-st.subheader("Import your own districts")
-st.caption(
-    "A CSV or XLSX with columns URN and District (or Locality), one row per school. The import is "
-    "all-or-nothing: a file with an unknown URN, a duplicate or a blank district is rejected with every "
-    "problem listed. From the command line: `python -m analytics import districts FILE --scheme NAME`."
-)
-if county.can_import_districts():
     with st.form("districts-import"):
         upload = st.file_uploader("Mapping file", type=["csv", "xlsx"], key="districts_upload")
         name = st.text_input("Name of this mapping", value="localities", max_chars=60)
         submitted = st.form_submit_button("Import mapping")
     if submitted and upload is not None:
+        scheme = name.strip() or "localities"
         suffix = Path(upload.name).suffix.lower() or ".csv"
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"districts{suffix}"
             path.write_bytes(upload.getvalue())
             try:
-                outcome = county.import_districts(str(path), name.strip() or "localities")
+                result = IMPORTERS["districts"].load(engine(), path, scheme=scheme)
             except ImportRejected as rejected:
                 st.error("The file was rejected; nothing was changed.")
-                st.text(str(rejected))
-            else:
-                st.session_state["scheme"] = name.strip() or "localities"
-                st.success(f"Imported: {outcome}.")
-else:
-    st.info("District imports are not available in this build.")
+                st.dataframe(rejected.report(), hide_index=True, width="stretch")
+                return
+        from analytics.derived import refresh
+
+        refresh(engine())
+        st.session_state["scheme"] = scheme
+        st.success(f"Imported: {result.rows_read:,} rows read, {result.rows_inserted:,} schools mapped.")
+
+
+def render() -> None:
+    rm = reader()
+    chosen = filters.county_filters(rm)
+    if chosen is None:
+        st.title("Districts")
+        st.info("No data has been imported yet, or none that you may see.")
+        return
+    schools = rm.schools(chosen.la, chosen.phase, chosen.sector)
+    st.title(f"Districts: {escape(chosen.la)}")
+    if schools.empty:
+        st.text(f"No open schools match these filters ({chosen.describe()}).")
+        render_import()
+        return
+    scheme = filters.remembered_choice("Districts", rm.district_schemes(), "scheme") or CONSTITUENCY
+    district = rm.districts(schools, scheme)
+    per_district = comparison.district_kpis(schools, district)
+    st.text(
+        f"{chosen.describe()}; districts = {scheme}. Headline grades as on the Overview page (derived "
+        f"2024/25 "
+        "grades included, labelled on each school)."
+    )
+
+    st.subheader("Funnel plot: % schools good or outstanding")
+    units = per_district.rename(columns={"schools_with_grade": "n", "schools_good_or_outstanding": "good"})
+    units = units[units["n"] > 0]
+    p0 = funnel.target(units)
+    placed = funnel.classify(units, p0)
+    table = placed[
+        [
+            "district",
+            "n",
+            "good",
+            "proportion",
+            "lower_95",
+            "upper_95",
+            "lower_99.8",
+            "upper_99.8",
+            "position",
+        ]
+    ]
+    table = table.assign(
+        **{
+            c: (100 * table[c]).round(1)
+            for c in ["proportion", "lower_95", "upper_95", "lower_99.8", "upper_99.8"]
+        }
+    )
+    table = table.rename(
+        columns={
+            "district": "District",
+            "n": "Schools with a grade",
+            "good": "Good or outstanding",
+            "proportion": "% good or outstanding",
+            "position": "Position",
+        }
+    )
+    outside = placed[placed["position"] != "within limits"]
+    summary = (
+        f"LA mean {100 * p0:.1f}% good or outstanding over {int(units['n'].sum())} schools in {len(units)} "
+        f"districts. "
+        + (
+            "Outside the limits (labelled on the chart): "
+            + "; ".join(f"{d} ({p})" for d, p in zip(outside["district"], outside["position"], strict=True))
+            + "."
+            if not outside.empty
+            else "Every district is within the 95% limits: differences are consistent with chance."
+        )
+        + " Limits: exact binomial quantiles around the LA mean (95% dashed, 99.8% dotted)."
+        " Hover for each district."
+    )
+    chart_with_alternative(
+        funnel_figure(placed, p0, scheme), table, summary, name=f"funnel-{chosen.la}", key="districts-funnel"
+    )
+
+    st.subheader("District KPIs")
+    kpi_table = per_district.rename(columns=KPI_HEADERS)
+    st.dataframe(kpi_table, hide_index=True, width="stretch")
+    download_buttons(kpi_table, f"districts-{chosen.la}", key="districts-kpis")
+
+    st.subheader("Schools in a district")
+    picked = filters.remembered_choice("District", list(per_district["district"]), "district")
+    if picked:
+        members = schools[district.reindex(schools.index).to_numpy() == picked]
+        show_school_table(school_list(members), name=f"district-{picked}", key="districts-schools")
+    render_import()
+
+
+render()

@@ -5,20 +5,26 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.risk.listing import NOT_SCORED, band_counts, risk_listing
-from ui import county, data, filters, risk
+from ui import filters, risk
 from ui.charts import download_buttons
+from ui.read import reader
+from ui.text import escape
 
-version = data.version()
-chosen = filters.county_filters()
-st.title(f"Risk register: {chosen.la}")
+rm = reader()
+version = rm.version
+chosen = filters.county_filters(rm)
+if chosen is None:
+    st.title("Risk register")
+    st.info("No data has been imported yet, or none that you may see.")
+    st.stop()
+st.title(f"Risk register: {escape(chosen.la)}")
 meta = risk.metadata()
 if meta is None:
     st.info(risk.TRAIN_HINT)
     st.stop()
 
-as_at = county.data_date(version)
-local = county.filtered(county.schools(version), chosen.la, chosen.phase, chosen.sector)
-table = risk_listing(local, risk.scores(meta["path"]), as_at)
+local = rm.schools(chosen.la, chosen.phase, chosen.sector)
+table = risk_listing(local, risk.scores(meta["path"]), rm.due())
 st.caption(
     f"{chosen.describe()}. Risk = the model's probability that the school's next graded "
     f"inspection is Requires "

@@ -76,13 +76,15 @@ def test_overview_headlines_equal_cli_kpis(app_env: Path) -> None:
         text=True,
         check=True,
     )
-    neighbours = at.dataframe[0].value.set_index("la_name")
+    table = next(d.value for d in at.dataframe if "Local authority" in d.value.columns)
+    neighbours = table.set_index("Local authority")
     assert len(neighbours) == 12  # the LA, its ten statistical neighbours (LAIT) and England
-    assert neighbours.loc[LA, "pct_schools_good_or_outstanding"] == cli["pct_schools_good_or_outstanding"]
+    assert neighbours.loc[LA, "% good or outstanding"] == cli["pct_schools_good_or_outstanding"]
     assert (
-        neighbours.loc["England", "pct_schools_good_or_outstanding"]
+        neighbours.loc["England", "% good or outstanding"]
         == json.loads(england.stdout)["pct_schools_good_or_outstanding"]
     )
+    assert shown["% in an adverse category (SWK or SM)"] == f"{cli['pct_schools_in_category']:.1f}%"
 
 
 def _day(text: str) -> date | None:
@@ -109,32 +111,34 @@ def test_movement_table_matches_raw_ofsted_csv_2023_24(app_env: Path) -> None:
     assert len(latest) > 50  # a real test: Hertfordshire had many graded inspections that year
 
     at = _page("pages/movement.py", la=LA, pkind="academic year", period="2023/24")
-    table = at.dataframe[0].value.set_index("urn")
+    table = at.dataframe[0].value.set_index("URN")
     assert set(table.index) == set(latest) | set(earlier)
+    assert table["School page"].str.fullmatch(r"/school\?urn=\d+").all()
     for urn, (new, previous) in latest.items():
-        assert table.loc[urn, "new_grade"] == LABELS[new], urn
+        assert table.loc[urn, "New grade"] == LABELS[new], urn
         if previous in LABELS:
             expected = "improved" if new < previous else ("declined" if new > previous else "static")
-            assert table.loc[urn, "movement"] == expected, urn
-            assert bool(table.loc[urn, "previous_known_exactly"]), urn
-        reprioritise = table.loc[urn, "movement"] == "declined" or (
-            table.loc[urn, "movement"] == "static" and new in ("3", "4")
+            assert table.loc[urn, "Movement"] == expected, urn
+            assert bool(table.loc[urn, "Previous certain"]), urn
+        reprioritise = table.loc[urn, "Movement"] == "declined" or (
+            table.loc[urn, "Movement"] == "static" and new in ("3", "4")
         )
-        assert (table.loc[urn, "flag"] == "Reprioritise") == reprioritise, urn
+        assert (table.loc[urn, "Flag"] == "Reprioritise") == reprioritise, urn
     for urn, new in earlier.items():
-        assert table.loc[urn, "new_grade"] == LABELS[new], urn
+        assert table.loc[urn, "New grade"] == LABELS[new], urn
 
 
 def test_districts_lists_a_districts_schools_with_drilldown_links(app_env: Path) -> None:
     at = _page("pages/districts.py", la=LA)
     kpis = at.dataframe[0].value
-    assert kpis["schools"].sum() == at.dataframe[1].value.shape[0] + kpis["schools"].iloc[1:].sum()
+    assert kpis["Schools"].sum() == at.dataframe[1].value.shape[0] + kpis["Schools"].iloc[1:].sum()
     listing = at.dataframe[1].value
-    assert listing["drilldown"].str.fullmatch(r"/school\?urn=\d+").all()
-    other = kpis["district"].iloc[-1]
+    assert listing["School page"].str.fullmatch(r"/school\?urn=\d+").all()
+    assert (listing["School page"] == "/school?urn=" + listing["URN"].astype(str)).all()
+    other = kpis["District"].iloc[-1]
     at.selectbox(key="_w_district").set_value(other).run()
     assert not at.exception
-    assert at.dataframe[1].value.shape[0] == int(kpis.set_index("district").loc[other, "schools"])
+    assert at.dataframe[1].value.shape[0] == int(kpis.set_index("District").loc[other, "Schools"])
     assert at.query_params["district"] in (other, [other])
 
 
@@ -184,6 +188,6 @@ def test_districts_from_an_imported_mapping(mapped_env: Path) -> None:
             if row["Local authority"] == "Kent" and row["Postcode"]:
                 expected[row["Postcode"][:2]] += 1
     at = _page("pages/districts.py", la="Kent", scheme="areas")
-    table = at.dataframe[0].value.set_index("district")
-    assert {d: int(n) for d, n in table["schools"].items()} == dict(expected)
+    table = at.dataframe[0].value.set_index("District")
+    assert {d: int(n) for d, n in table["Schools"].items()} == dict(expected)
     assert "areas" in at.selectbox(key="_w_scheme").options

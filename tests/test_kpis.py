@@ -36,6 +36,7 @@ KEYS = [
     "schools_inadequate",
     "schools_special_measures",
     "schools_serious_weaknesses",
+    "pct_schools_in_category",
     "schools_declined",
     "schools_stuck_below_good",
 ]
@@ -121,6 +122,9 @@ def expected_kpis(la: str | None) -> dict[str, Any]:
         "schools_inadequate": sum(g == 4 for _, g, _ in graded),
         "schools_special_measures": sum(r["Category of concern"] == "SM" for r, _, _ in graded),
         "schools_serious_weaknesses": sum(r["Category of concern"] == "SWK" for r, _, _ in graded),
+        "pct_schools_in_category": round(
+            100 * sum(r["Category of concern"] in ("SM", "SWK") for r, _, _ in graded) / len(graded), 1
+        ),
         "schools_declined": sum(p is not None and g > p for _, g, p in graded),
         "schools_stuck_below_good": sum(p is not None and g >= 3 and p >= 3 for _, g, p in graded),
     }
@@ -172,10 +176,11 @@ def test_cli_kpis_json_matches_independent_computation(national_store: Engine, l
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
     assert printed == expected_kpis(la)
-    assert list(printed) == KEYS, "exactly the ten keys, in the documented order"
-    for key in ("pct_schools_good_or_outstanding", "pct_pupils_good_or_outstanding"):
+    assert list(printed) == KEYS, "exactly the documented keys, in order"
+    shares = {k for k in KEYS if k.startswith("pct_")}
+    for key in shares:
         assert re.search(rf'"{key}": \d+\.\d[,}}]', done.stdout), f"{key} is printed with one decimal"
-    for key in set(KEYS) - {"pct_schools_good_or_outstanding", "pct_pupils_good_or_outstanding"}:
+    for key in set(KEYS) - shares:
         assert isinstance(printed[key], int)
 
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pandas as pd
 
-from analytics import movement, trends
+from analytics import movement, school_calendar, trends
 
 
 def _lineage() -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
@@ -40,7 +40,7 @@ def _lineage() -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
 
 def test_academic_year_movement_worked_by_hand() -> None:
     schools, lineage, exact = _lineage()
-    year = movement.academic_year(2023)
+    year = school_calendar.academic_year(2023)
     assert (year.label, year.start, year.end) == ("2023/24", date(2023, 9, 1), date(2024, 8, 31))
     moves = movement.period_movement(lineage, schools, year.start, year.end, exact).set_index("name")
     assert moves["movement"].to_dict() == {
@@ -66,12 +66,12 @@ def test_academic_year_movement_worked_by_hand() -> None:
 
 def test_terms_and_months_select_the_right_inspections() -> None:
     schools, lineage, exact = _lineage()
-    spring = movement.term("Spring", 2024)
+    spring = school_calendar.term("Spring", 2024)
     assert (spring.start, spring.end) == (date(2024, 1, 1), date(2024, 3, 31))
     names = set(movement.period_movement(lineage, schools, spring.start, spring.end, exact)["name"])
     assert names == {"Birch", "Damson"}
-    june = movement.month(2024, 6)
+    june = school_calendar.month(2024, 6)
     assert june.label == "June 2024" and june.end == date(2024, 6, 30)
     assert list(movement.period_movement(lineage, schools, june.start, june.end, exact)["name"]) == ["Cedar"]
-    labels = [p.label for p in movement.periods("term", date(2023, 9, 1), date(2024, 8, 31))]
+    labels = [p.label for p in school_calendar.periods("term", date(2023, 9, 1), date(2024, 8, 31))]
     assert labels == ["Summer 2024", "Spring 2024", "Autumn 2023"]

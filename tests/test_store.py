@@ -125,7 +125,7 @@ def test_postgresql_url_gets_the_psycopg_driver(clean_env: pytest.MonkeyPatch) -
 
 
 def test_default_la(clean_env: pytest.MonkeyPatch) -> None:
-    from ui.data import default_la
+    from analytics.localauthorities import default_la
 
     names = ["Barnsley", "Hertfordshire", "Rutland"]
     assert default_la(names) == "Barnsley", "first alphabetically when unset"

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from analytics import queries, trends
 from analytics.metrics import county_kpis
+from analytics.schools import sector_of
 
 
 def _schools() -> pd.DataFrame:
@@ -72,7 +73,7 @@ def test_known_exactly_only_outside_the_2020_gap() -> None:
 
 
 def test_counts_and_kpis_by_sector() -> None:
-    schools = _schools().assign(sector=lambda f: trends.sector_of(f))
+    schools = _schools().assign(sector=lambda f: sector_of(f))
     panel = trends.grade_panel(schools, _inspections(), DATES, LINKS)
     series = trends.kpi_series(trends.panel_counts(panel, schools, ["sector"])).set_index("as_at")
     at_2023 = series.loc[DATES[3]]

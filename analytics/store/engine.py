@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
 
 from analytics.config import PROJECT_ROOT, get_settings
 from analytics.store.models import ImportLog
@@ -69,7 +69,10 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def data_version(engine: Engine) -> int:
+def data_version(bind: Engine | Connection) -> int:
     """Bumped by every import: the id of the latest import log row (0 when empty). Caches key on it."""
-    with engine.connect() as connection:
-        return int(connection.execute(select(func.coalesce(func.max(ImportLog.id), 0))).scalar_one() or 0)
+    query = select(func.coalesce(func.max(ImportLog.id), 0))
+    if isinstance(bind, Connection):
+        return int(bind.execute(query).scalar_one() or 0)
+    with bind.connect() as connection:
+        return int(connection.execute(query).scalar_one() or 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -169,3 +169,16 @@ class LaIndicator(SQLModel, table=True):
     indicator: str = Field(primary_key=True, description="LAIT short code, e.g. KS2RWM_Expected_STD")
     year_label: str = Field(primary_key=True, description="as published: 2023, 2018-19, 2023/24, 2019 (Rev)")
     value: float | None = None
+
+
+class DerivedFrame(SQLModel, table=True):
+    """A national frame computed from the store once per data version (read model: see analytics.derived).
+
+    Stored as Parquet so every replica serves the same frame without recomputing it on a page view.
+    """
+
+    __tablename__ = "derived_frame"
+    name: str = Field(primary_key=True)
+    data_version: int = Field(primary_key=True)
+    created_at: datetime
+    payload: bytes = Field(sa_type=LargeBinary)

@@ -1,0 +1,269 @@
+"""The one read path from the store to the pages.
+
+Pages get every frame from a `Reader` (`reader()`): it carries the data version (the id of the latest import,
+which every import bumps) and the viewer's scope, and every cached function below takes both as ordinary,
+hashed arguments. So an import, from the command line or a page, shows in the next rerun of every session, and
+cached results never cross viewers with different scopes. National frames that depend only on the data come
+from `analytics.derived` (computed once after each import and stored); everything a page shows is cut to the
+viewer's scope here, never in the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from analytics import comparison, derived, queries
+from analytics.config import get_settings
+from analytics.districts import district_of
+from analytics.localauthorities import default_la
+from analytics.metrics import county_kpis, uninspected_count
+from analytics.profiles import NationalFrames, load_profile
+from analytics.school_profile import SchoolProfile, search
+from analytics.scope import Scope
+from analytics.store import data_version, get_engine
+
+CONSTITUENCY = "Parliamentary constituency"
+ALL = "All"
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    return get_engine(url)
+
+
+def engine() -> Engine:
+    """The process's one engine for the configured database (cached as a resource, never mutated)."""
+    return _engine(get_settings().database_url)
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """What every cached frame is keyed on: the database and its data version (the latest import's id).
+
+    The database is part of the key so that two stores served by one process (tests do this) never share
+    cached frames that happen to have the same version number.
+    """
+
+    database: str
+    version: int
+
+
+def data_key() -> DataKey:
+    return DataKey(get_settings().database_url, data_version(engine()))
+
+
+SCOPE_KEY = "viewer_scope"
+
+
+def viewer_scope() -> Scope:
+    """What the person looking may see: all of England until login exists (the access issue sets it at login).
+
+    Kept in session_state under SCOPE_KEY, which no widget uses (a visitor cannot set it).
+    """
+    found = st.session_state.get(SCOPE_KEY)
+    return found if isinstance(found, Scope) else Scope.england()
+
+
+# ------------------------------------------------------------------------------------------ cached frames
+# Every function takes `data` (database and version) and `scope` where the result is about schools, as
+# ordinary, hashed arguments (Streamlit does not hash parameters whose names start with "_").
+
+
+@st.cache_data(show_spinner="Loading the data...", max_entries=16)
+def national(name: str, data: DataKey) -> pd.DataFrame:
+    """A national frame of `analytics.derived` (not for pages: use the scoped `Reader` methods)."""
+    return derived.load(engine(), name, data.version)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _schools(data: DataKey, scope: Scope) -> pd.DataFrame:
+    return scope.filter(national("headlines", data))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _la_names(data: DataKey, scope: Scope) -> list[str]:
+    names = _schools(data, scope)["la_name"].dropna().unique()
+    return sorted(str(n) for n in names)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _trend_counts(data: DataKey, scope: Scope, freq: str) -> pd.DataFrame:
+    counts = national(f"trend_counts_{freq}", data)
+    return counts if scope.la_names is None else counts.loc[counts["la_name"].isin(scope.la_names)]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _lineage(data: DataKey, scope: Scope) -> pd.DataFrame:
+    lineage = national("movement_lineage", data)
+    return lineage.loc[lineage["current_urn"].isin(_schools(data, scope)["urn"])]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _due(data: DataKey, scope: Scope) -> pd.DataFrame:
+    due = national("due", data)
+    return due.loc[due["urn"].isin(_schools(data, scope)["urn"])]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _directory(data: DataKey, scope: Scope) -> pd.DataFrame:
+    """Searchable schools: every school in the store for England (closed predecessors too), else the
+    scope's."""
+    directory = national("directory", data)
+    if scope.is_england:
+        return directory
+    return directory.loc[directory["urn"].isin(_schools(data, scope)["urn"])]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _england_kpis(data: DataKey, phase: str, sector: str) -> dict[str, Any]:
+    """England headline figures: aggregates, which every viewer may see beside their own area's."""
+    return headline_kpis(cut(national("headlines", data), None, phase, sector))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _la_comparison(data: DataKey, phase: str, sector: str) -> pd.DataFrame:
+    return comparison.la_good_or_outstanding(cut(national("headlines", data), None, phase, sector))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _neighbours(data: DataKey, la: str) -> list[str]:
+    found = queries.stat_neighbours(engine(), la)
+    return [str(n) for n in found["neighbour_ofsted_name"].dropna()]
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _district_schemes(data: DataKey) -> list[str]:
+    return [CONSTITUENCY, *queries.district_schemes(engine())]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _district_mapping(data: DataKey, scheme: str) -> pd.DataFrame | None:
+    return None if scheme == CONSTITUENCY else queries.district_mapping(engine(), scheme)
+
+
+@st.cache_data(show_spinner="Loading the school...", max_entries=128)
+def _profile(data: DataKey, scope: Scope, urn: int) -> SchoolProfile | None:
+    if not (_directory(data, scope)["urn"] == urn).any():
+        return None
+    frames = NationalFrames(
+        headlines=national("headlines", data),
+        directory=national("directory", data),
+        links=national("links", data),
+        context_sums=national("context_sums", data),
+        due=national("due", data),
+    )
+    return load_profile(engine(), urn, frames)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _import_log(data: DataKey) -> pd.DataFrame:
+    return queries.import_log(engine())
+
+
+# ------------------------------------------------------------------------------------------ pure helpers
+
+
+def cut(frame: pd.DataFrame, la: str | None, phase: str | None, sector: str | None) -> pd.DataFrame:
+    """Rows of a school-level or counts frame for one LA (None = all in the frame), phase and sector."""
+    mask = pd.Series(True, index=frame.index)
+    if la:
+        mask &= frame["la_name"] == la
+    if phase and phase != ALL:
+        mask &= frame["phase"] == phase
+    if sector and sector != ALL:
+        mask &= frame["sector"] == sector
+    return frame.loc[mask]
+
+
+def headline_kpis(frame: pd.DataFrame) -> dict[str, Any]:
+    """The command line's KPIs (`metrics.county_kpis`) plus the uninspected count."""
+    kpis = county_kpis(frame)
+    kpis["schools_uninspected"] = uninspected_count(frame)
+    return kpis
+
+
+# ------------------------------------------------------------------------------------------ the reader
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The data a page may show, for one data version and one viewer's scope."""
+
+    data: DataKey
+    scope: Scope
+
+    @property
+    def version(self) -> int:
+        return self.data.version
+
+    def la_names(self) -> list[str]:
+        return _la_names(self.data, self.scope)
+
+    def default_la(self) -> str | None:
+        return default_la(self.la_names())
+
+    def schools(
+        self, la: str | None = None, phase: str | None = None, sector: str | None = None
+    ) -> pd.DataFrame:
+        """Open schools in scope with their headline grades, optionally cut by LA, phase and sector."""
+        return cut(_schools(self.data, self.scope), la, phase, sector)
+
+    def phases(self) -> list[str]:
+        return sorted(str(p) for p in _schools(self.data, self.scope)["phase"].dropna().unique())
+
+    def data_date(self) -> Any:
+        """Date of the latest Ofsted release in the store (the headline 'as at' date)."""
+        as_at = national("headlines", self.data)["as_at"].dropna()
+        return pd.Timestamp(as_at.max()).date() if not as_at.empty else pd.Timestamp.today().date()
+
+    def trend_counts(self, freq: str, la: str | None, phase: str | None, sector: str | None) -> pd.DataFrame:
+        """Additive KPI counts at each term ('term') or month ('month') end since 2005 / 2018."""
+        return cut(_trend_counts(self.data, self.scope, freq), la, phase, sector)
+
+    def lineage(self) -> pd.DataFrame:
+        """Every graded inspection of the schools in scope (and their predecessors), for movement tables."""
+        return _lineage(self.data, self.scope)
+
+    def due(self) -> pd.DataFrame:
+        return _due(self.data, self.scope)
+
+    def england_kpis(self, phase: str, sector: str) -> dict[str, Any]:
+        return _england_kpis(self.data, phase, sector)
+
+    def la_comparison(self, phase: str, sector: str) -> pd.DataFrame:
+        """% good or outstanding for every LA (aggregates, for the statistical-neighbour comparison)."""
+        return _la_comparison(self.data, phase, sector)
+
+    def neighbours(self, la: str) -> list[str]:
+        return _neighbours(self.data, la)
+
+    def district_schemes(self) -> list[str]:
+        return _district_schemes(self.data)
+
+    def districts(self, schools: pd.DataFrame, scheme: str) -> pd.Series:
+        """Each school's district under a scheme (constituency or an imported mapping), aligned to
+        `schools`."""
+        return district_of(schools, _district_mapping(self.data, scheme)).astype(str)
+
+    def search(self, text: str) -> pd.DataFrame:
+        return search(_directory(self.data, self.scope), text)
+
+    def knows_school(self, urn: int) -> bool:
+        return bool((_directory(self.data, self.scope)["urn"] == urn).any())
+
+    def school(self, urn: int) -> SchoolProfile | None:
+        """The school's profile, or None when it is unknown or outside the viewer's scope."""
+        return _profile(self.data, self.scope, int(urn))
+
+    def import_log(self) -> pd.DataFrame:
+        return _import_log(self.data)
+
+
+def reader() -> Reader:
+    """The reader for this run: the current data version and the viewer's scope."""
+    return Reader(data_key(), viewer_scope())
