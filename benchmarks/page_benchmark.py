@@ -1,6 +1,6 @@
 """Page-render benchmark: AppTest first render (cold caches) and rerun (warm caches) of each page.
 
-Usage: python benchmarks/page_benchmark.py [--database-url URL] [--reruns N]
+Usage: python benchmarks/page_benchmark.py [--database-url URL] [--reruns N] [--no-browser]
 
 Runs on the national data: without --database-url, a fresh SQLite database built by `init-demo` from the
 bundled files.
@@ -8,7 +8,11 @@ For each page declared in app.py: one throwaway render (imports warm), then Stre
 are cleared and the page is rendered in a new AppTest (first render), then rerun N times in the same AppTest
 (warm caches; the median is reported). The risk pages show their content only with a trained model: point
 RISK_MODEL_DIR at the folder `python -m analytics train` wrote to.
-Issue 3's targets: first render < 2 s, rerun < 0.5 s. Prints a table.
+Targets (issue 9): first render < 1 s, rerun < 0.3 s. Prints a table.
+
+Then the same pages in headless Chromium (Debian's /usr/bin/chromium) against `streamlit run app.py` started
+fresh on the same database: for each page, the time from navigation until the app has settled (script not
+running, no skeleton placeholders left): the first visit in a new tab and a second visit.
 """
 
 from __future__ import annotations
@@ -135,6 +139,95 @@ def measure(page: str, reruns: int) -> Timing:
     return Timing(page, first, statistics.median(times), error)
 
 
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SETTLED = "[data-testid='stApp'][data-test-script-state='notRunning']"
+SKELETON = "[data-testid='stSkeleton']"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _url_of(case: str) -> str:
+    """The browser address of a case: the page's url_path (app.py) plus its query string."""
+    page, _, query = case.partition("?")
+    tree = ast.parse(APP.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        is_page = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "Page"
+        if is_page and node.args and ast.literal_eval(node.args[0]) == page:
+            options = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
+            path = "" if options.get("default") else options.get("url_path", Path(page).stem)
+            return f"/{path}" + (f"?{query}" if query else "")
+    raise SystemExit(f"{page} is not declared in app.py")
+
+
+def browser_timings(database_url: str, cases: list[str]) -> list[tuple[str, float, float]]:
+    """(case, first visit s, second visit s) in headless Chromium, navigation to settled."""
+    import subprocess
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "DATABASE_URL": database_url}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address",
+         "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    results = []
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:  # noqa: S310
+                    if response.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("streamlit did not start")
+            time.sleep(0.3)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            for case in cases:
+                visits = []
+                for _ in range(2):
+                    page = browser.new_page(viewport={"width": 1400, "height": 900})
+                    started = time.perf_counter()
+                    page.goto(base + _url_of(case))
+                    page.locator("h1").first.wait_for(state="visible", timeout=TIMEOUT_S * 1000)
+                    page.locator(SETTLED).wait_for(state="attached", timeout=TIMEOUT_S * 1000)
+                    page.wait_for_function(f"document.querySelectorAll(\"{SKELETON}\").length === 0",
+                                           timeout=TIMEOUT_S * 1000)
+                    visits.append(time.perf_counter() - started)
+                    page.close()
+                results.append((case, visits[0], visits[1]))
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return results
+
+
+def print_browser_table(rows: list[tuple[str, float, float]]) -> None:
+    print()
+    print(f"{'page (headless Chromium, fresh server)':<40} {'first visit (s)':>16} {'second visit (s)':>17}")
+    for case, first, second in rows:
+        print(f"{case:<40} {first:>16.2f} {second:>17.2f}")
+
+
 def print_table(timings: list[Timing]) -> None:
     print(f"{'page':<34} {'first render (s)':>17} {'rerun (s)':>10}  verdict "
           f"(targets: first < {FIRST_RENDER_TARGET_S:g} s, rerun < {RERUN_TARGET_S:g} s)")
@@ -147,6 +240,7 @@ def main() -> int:
     parser.add_argument("--database-url", help="a built database (default: build a fresh demo SQLite)")
     parser.add_argument("--reruns", type=int, default=3, help="warm reruns per page; reports the median")
     parser.add_argument("--page", action="append", help="only this page (repeatable): pages/x.py?key=value")
+    parser.add_argument("--no-browser", action="store_true", help="skip the headless Chromium timings")
     args = parser.parse_args()
     os.chdir(ROOT)
     # AppTest is driven from the main thread, which has no ScriptRunContext: Streamlit warns on every access.
@@ -154,9 +248,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="page-bench-") as folder:
         os.environ["DATABASE_URL"] = args.database_url or build_demo_database(Path(folder))
         clear_caches()
-        timings = [measure(case, args.reruns) for case in (args.page or default_cases())]
+        cases = args.page or default_cases()
+        timings = [measure(case, args.reruns) for case in cases]
         clear_caches()  # release the engine before the temporary database goes
-    print_table(timings)
+        print_table(timings)
+        if not args.no_browser:
+            print_browser_table(browser_timings(os.environ["DATABASE_URL"], cases))
     return 1 if any(t.error for t in timings) else 0
 
 

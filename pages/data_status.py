@@ -16,7 +16,7 @@ def render() -> None:
     else:
         st.caption(f"Data version {rm.version}: {len(log)} imports recorded. Every import is all-or-nothing.")
         st.dataframe(log, hide_index=True, width="stretch")
-    st.caption(
+    st.markdown(
         "Sources: Ofsted and DfE official statistics, Crown copyright, Open Government Licence v3.0. "
         "See `data/*/PROVENANCE.md` for each file's origin and quirks."
     )
