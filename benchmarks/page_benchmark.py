@@ -161,8 +161,8 @@ def _url_of(case: str) -> str:
     page, _, query = case.partition("?")
     tree = ast.parse(APP.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
-        is_page = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "Page"
-        if is_page and node.args and ast.literal_eval(node.args[0]) == page:
+        call = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        if call and node.func.attr == "Page" and node.args and ast.literal_eval(node.args[0]) == page:
             options = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
             path = "" if options.get("default") else options.get("url_path", Path(page).stem)
             return f"/{path}" + (f"?{query}" if query else "")
