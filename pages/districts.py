@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import funnel
 from analytics.grades import grade_label
-from analytics.ingest.common import ImportRejected
 from ui import county, data, filters
 from ui.charts import chart_with_alternative, download_buttons
+from ui.imports import import_panel
 
 version = data.version()
 chosen = filters.county_filters()
@@ -155,22 +152,10 @@ st.caption(
     "problem listed. From the command line: `python -m analytics import districts FILE --scheme NAME`."
 )
 if county.can_import_districts():
-    with st.form("districts-import"):
-        upload = st.file_uploader("Mapping file", type=["csv", "xlsx"], key="districts_upload")
-        name = st.text_input("Name of this mapping", value="localities", max_chars=60)
-        submitted = st.form_submit_button("Import mapping")
-    if submitted and upload is not None:
-        suffix = Path(upload.name).suffix.lower() or ".csv"
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"districts{suffix}"
-            path.write_bytes(upload.getvalue())
-            try:
-                outcome = county.import_districts(str(path), name.strip() or "localities")
-            except ImportRejected as rejected:
-                st.error("The file was rejected; nothing was changed.")
-                st.text(str(rejected))
-            else:
-                st.session_state["scheme"] = name.strip() or "localities"
-                st.success(f"Imported: {outcome}.")
+    name = st.text_input("Name of this mapping", value="localities", max_chars=60, key="districts_scheme")
+    import_panel(
+        "districts", key="districts-import", options={"scheme": name.strip() or "localities"},
+        label="Mapping file", on_imported=lambda _result: st.session_state.update(scheme=name.strip()),
+    )
 else:
     st.info("District imports are not available in this build.")

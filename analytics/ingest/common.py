@@ -408,16 +408,18 @@ def read_csv_strict(path: Path | str, required: Iterable[str]) -> pd.DataFrame:
 def _read_header(path: Path, data: bytes) -> list[str]:
     """The header row's names, normalised; refuses a header wider than MAX_COLUMNS or longer than 1 MB."""
     prefix = data[:MAX_HEADER_BYTES].decode("utf-8", errors="ignore")
+    complete = len(data) <= MAX_HEADER_BYTES or "\n" in prefix
     reader = csv.reader(io.StringIO(prefix, newline=""))
     try:
         header = next(reader, [])
     except csv.Error as error:
         raise ImportRejected(path, [Problem(1, None, f"the header row cannot be read: {error}")]) from None
-    if len(data) > MAX_HEADER_BYTES and "\n" not in prefix:
-        reason = f"the header row is longer than {MAX_HEADER_BYTES // 2**20} MB"
-        raise ImportRejected(path, [Problem(1, None, reason)])
     if len(header) > MAX_COLUMNS:
-        reason = f"the file has {len(header):,} columns; at most {MAX_COLUMNS:,} are accepted"
+        count = f"{len(header):,}" if complete else f"more than {len(header) - 1:,}"
+        reason = f"the file has {count} columns; at most {MAX_COLUMNS:,} are accepted"
+        raise ImportRejected(path, [Problem(1, None, reason)])
+    if not complete:
+        reason = f"the header row is longer than {MAX_HEADER_BYTES // 2**20} MB"
         raise ImportRejected(path, [Problem(1, None, reason)])
     return [normalise_text(name) for name in header]
 

@@ -67,15 +67,15 @@ def scheme_name(path: Path, scheme: str) -> str:
         raise refuse("the mapping needs a name")
     if len(name) > MAX_SCHEME_CHARS:
         raise refuse(f"the mapping name has {len(name)} characters; at most {MAX_SCHEME_CHARS} are accepted")
+    if skeleton(name) in {skeleton(reserved) for reserved in RESERVED_SCHEMES}:
+        raise refuse(
+            f"'{name}' cannot be used as a mapping name: it is the built-in parliamentary constituency scheme"
+        )
     odd = sorted({ch for ch in name if not _allowed_in_scheme(ch)})
     if odd:
         shown = ", ".join(f"U+{ord(ch):04X}" if not ch.isprintable() else repr(ch) for ch in odd[:5])
         raise refuse(
             f"the mapping name may contain only letters, digits, spaces and - ' & ( ) , . / (not {shown})"
-        )
-    if skeleton(name) in {skeleton(reserved) for reserved in RESERVED_SCHEMES}:
-        raise refuse(
-            f"'{name}' cannot be used as a mapping name: it is the built-in parliamentary constituency scheme"
         )
     return name
 
