@@ -13,16 +13,20 @@ import io
 import os
 import random
 import sqlite3
+import subprocess
+import sys
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import openpyxl
 import pytest
+from click.testing import Result
 from sqlalchemy import Engine, event, select
 from store_checks import HISTORY_SLICE, OFSTED_SLICE, snapshot
+from typer.testing import CliRunner
 
 from analytics.ingest import (
     common,
@@ -45,6 +49,7 @@ from analytics.ingest.registry import (
 from analytics.queries import SCHOOLS, read_frame
 from analytics.store.models import District, Inspection
 
+ROOT = Path(__file__).resolve().parents[1]
 TARGET = 5  # records are edited at this 0-based index: file row 7 (header is row 1)
 TARGET_ROW = TARGET + 2
 NO_LOG = ("import_log",)
@@ -572,7 +577,7 @@ def test_database_errors_are_described_without_values() -> None:
     full = describe_database_error(wrapped(psycopg.errors.DiskFull("could not extend file")))
     assert full.startswith("the disk holding the database is full") and "secret" not in full
     locked = describe_database_error(wrapped(psycopg.errors.LockNotAvailable("lock timeout")))
-    assert "another import kept the database busy" in locked
+    assert "another import kept the database locked" in locked
     sqlite_full = sqlite3.OperationalError("database or disk is full")
     assert describe_database_error(wrapped(sqlite_full)).startswith("the disk holding the database is full")
 
@@ -660,3 +665,74 @@ def test_twenty_thousand_row_mapping_imports(empty_store: Engine, tmp_path: Path
     assert len(caught.value.problems) == 20_000 - len(rows)
     assert snapshot(empty_store) == before
 
+
+
+# ------------------------------------------------------------------------------------------ command line
+
+
+@pytest.fixture
+def cli_store(loaded_store: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The CLI pointed at the loaded store (DATABASE_URL), for in-process runs."""
+    from analytics.config import get_settings
+    from analytics.store import reset_engine_cache
+
+    monkeypatch.setenv("DATABASE_URL", loaded_store.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    reset_engine_cache()
+    yield loaded_store
+    get_settings.cache_clear()
+    reset_engine_cache()
+
+
+def cli(*args: str) -> Result:
+    from analytics.cli import app
+
+    return CliRunner().invoke(app, ["import", *args])
+
+
+def test_cli_exit_codes_say_bad_argument_or_rejected_file(cli_store: Engine, tmp_path: Path) -> None:
+    before = snapshot(cli_store)
+    hostile = edited(OS, tmp_path, "URN", "1234567890" * 3)
+    bom_folder = tmp_path / "bom"
+    bom_folder.mkdir()
+    census = _census(tmp_path, "NOR", "285")
+    cases = [
+        (["ofsted-outcomes", str(hostile)], 3, "outside the plausible range"),
+        (["ofsted-outcomes", "/dev/zero"], 3, "not a regular file"),
+        (["ofsted-outcomes", str(_double_bom(bom_folder))], 3, "two byte-order marks"),
+        (["ofsted-outcomes", str(OFSTED_SLICE), "--as-at", "31/13/2025"], 2, "--as-at must be a date"),
+        (["ofsted-outcomes", str(OFSTED_SLICE), "--as-at", "01/01/2099"], 2, "is in the future"),
+        (["ofsted-outcomes", str(OFSTED_SLICE), "--year", "2019"], 2, "does not take --year"),
+        (["ofsted-history", str(HISTORY_SLICE), "--replace-later"], 2, "does not take --replace-later"),
+        (["dfe-census", str(census), "--year", "2150"], 2, "year 2150 is out of range"),
+        (["districts", str(tmp_path / "missing.csv")], 2, "file not found"),
+        (["districts", str(mapping_csv(tmp_path / "d.csv", mapping_rows())), "--scheme", "Constituency"], 2,
+         "cannot be used as a mapping name"),
+    ]
+    for args, code, reason in cases:
+        result = cli(*args)
+        assert result.exit_code == code, (args, result.output)
+        assert reason in result.output, (args, result.output)
+        assert isinstance(result.exception, SystemExit), (args, result.exception)
+    assert snapshot(cli_store) == before
+
+
+def test_cli_replace_later(cli_store: Engine, tmp_path: Path) -> None:
+    wrong = _release(tmp_path, "31_October_2026")
+    assert cli("ofsted-outcomes", str(wrong)).exit_code == 0
+    right = _release(tmp_path, "30_September_2025")
+    refused_run = cli("ofsted-outcomes", str(right))
+    assert refused_run.exit_code == 3 and "--replace-later" in refused_run.output
+    assert cli("ofsted-outcomes", str(right), "--replace-later").exit_code == 0
+    assert str(read_frame(cli_store, select(SCHOOLS))["as_at"].max()) == "2025-09-30"
+
+
+def test_cli_never_prints_a_traceback(loaded_store: Engine, tmp_path: Path) -> None:
+    """A real process: a field over 1 MB and a formula cell are refused in plain words with exit code 3."""
+    env = {**os.environ, "DATABASE_URL": loaded_store.url.render_as_string(hide_password=False)}
+    for args in (["ofsted-outcomes", str(_megabyte_field(tmp_path))],
+                 ["districts", str(_formula(tmp_path)), "--scheme", "areas"]):
+        run = subprocess.run([sys.executable, "-m", "analytics", "import", *args], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 3, run.stderr
+        assert "Traceback" not in run.stderr and Path(args[1]).name in run.stderr

@@ -674,37 +674,58 @@ def _count_shared_strings(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> in
     return count
 
 
+class _MaybeFormula(Exception):
+    """A value that reads as a formula ('=...'): read the sheet again with cell types to tell."""
+
+
 def _sheet_rows(
     path: Path, worksheet: Any, header_row: int, duplicate_headers: str
 ) -> tuple[list[str], list[list[str]], list[int]]:
     """Header names and the rows below it as normalised strings (cells beyond the header's width are left
-    out), with their sheet row numbers; refuses formula cells and sheets beyond the cell limit."""
+    out), with their sheet row numbers; refuses formula cells and sheets beyond the cell limit.
+
+    Values only (fast) unless a value starts with '=': openpyxl gives a formula as '=...', and only the
+    cell's type tells it from a text that starts with '=', so such a sheet is read again cell by cell."""
+    try:
+        return _read_rows(path, worksheet, header_row, duplicate_headers, values_only=True)
+    except _MaybeFormula:
+        return _read_rows(path, worksheet, header_row, duplicate_headers, values_only=False)
+
+
+def _read_rows(
+    path: Path, worksheet: Any, header_row: int, duplicate_headers: str, *, values_only: bool
+) -> tuple[list[str], list[list[str]], list[int]]:
     header: list[str] = []
     rows: list[list[str]] = []
     numbers: list[int] = []
     problems: list[Problem] = []
     cells = 0
     cache: dict[Any, str] = {}
-    for number, row in enumerate(worksheet.iter_rows(), start=1):
+    for number, row in enumerate(worksheet.iter_rows(values_only=values_only), start=1):
         cells += len(row)
         if cells > MAX_XLSX_CELLS:
             reason = f"the sheet has more than {MAX_XLSX_CELLS:,} cells; save a smaller file, or a CSV"
             raise ImportRejected(path, [Problem(number, None, reason)])
         if number <= header_row:
             continue
+        if values_only:
+            if any(isinstance(v, str) and v.startswith("=") for v in row):
+                raise _MaybeFormula
+            cells_of_row = row
+        else:
+            cells_of_row = [cell.value for cell in row]
         if number == header_row + 1:
-            header = _workbook_header(path, row, duplicate_headers, header_row + 1)
+            header = _workbook_header(path, cells_of_row, duplicate_headers, header_row + 1)
             continue
         values = []
-        for index, cell in enumerate(row[: len(header)]):
-            if getattr(cell, "data_type", None) == "f":
-                formula = _shown(cell.value, 40)
+        for index, value in enumerate(cells_of_row[: len(header)]):
+            if not values_only and getattr(row[index], "data_type", None) == "f":
                 problems.append(Problem(number, header[index] or None, (
-                    f"the cell holds a formula ({formula}), not a value: paste the sheet as values only "
-                    "and save again")))
+                    f"the cell holds a formula ({_shown(value, 40)}), not a value: paste the sheet as values "
+                    "only and save again")))
                 values.append("")
                 continue
-            values.append(_cell_text(cell.value, cache))
+            values.append(_cell_text(value, cache))
         values += [""] * (len(header) - len(values))
         rows.append(values)
         numbers.append(number)
@@ -718,7 +739,7 @@ def _sheet_rows(
 
 
 def _workbook_header(path: Path, row: Sequence[Any], duplicate_headers: str, number: int) -> list[str]:
-    names = [normalise_text(str(c.value)) if c.value is not None else "" for c in row]
+    names = [normalise_text(str(value)) if value is not None else "" for value in row]
     while names and not names[-1]:
         names.pop()
     if len(names) > MAX_COLUMNS:

@@ -152,29 +152,31 @@ class ImportJobRunner:
         load: Callable[..., ImportResult],
     ) -> None:
         folder: str | None = None
+        state: State = "failed"
+        outcome: dict[str, Any] = {}
         try:
             job.progress("saving the upload", 0.01)
             folder = tempfile.mkdtemp(prefix="import-")
             path = Path(folder) / job.status().file_name
             path.write_bytes(data)
             with progress_to(job.progress):
-                result = load(engine, path, **options)
-            job.finish("imported", result=result)
+                state, outcome = "imported", {"result": load(engine, path, **options)}
         except ImportRejected as rejected:
-            job.finish("rejected", report=rejected.report(), message=str(rejected))
+            state, outcome = "rejected", {"report": rejected.report(), "message": str(rejected)}
         except DBAPIError as error:
-            job.finish("failed", message=describe_database_error(error))
+            outcome = {"message": describe_database_error(error)}
         except OSError as error:
-            job.finish("failed", message=describe_os_error(error))
+            outcome = {"message": describe_os_error(error)}
         except Exception as error:  # never let a job thread die silently: say what failed
             detail = str(error).splitlines()[0][:200] if str(error) else ""
-            job.finish("failed", message=f"the import failed ({type(error).__name__}: {detail})")
+            outcome = {"message": f"the import failed ({type(error).__name__}: {detail})"}
         finally:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
-            with self._lock:
+            with self._lock:  # free the runner before anyone waiting on the job hears it has ended
                 if self._running is job:
                     self._running = None
+            job.finish(state, **outcome)
 
     def job(self, job_id: str | None) -> ImportJob | None:
         with self._lock:

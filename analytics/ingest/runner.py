@@ -114,8 +114,8 @@ def describe_database_error(error: DBAPIError) -> str:
         return f"the disk holding the database is full: {nothing}; free some space and import again"
     if sqlstate in ("55P03", "40P01") or sqlite_code == 5 or "database is locked" in message:
         return (
-            f"another import kept the database busy for more than {LOCK_WAIT_SECONDS // 60} minutes: "
-            f"{nothing}; import again when it has finished"
+            f"another import kept the database locked (this one waits up to {LOCK_WAIT_SECONDS // 60} "
+            f"minutes): {nothing}; import again when it has finished"
         )
     if sqlstate.startswith("08") or "could not connect" in message or "unable to open" in message:
         return f"the database cannot be reached ({message[:120]}): {nothing}"
