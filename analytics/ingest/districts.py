@@ -29,6 +29,7 @@ from analytics.ingest.common import (
     Plausible,
     Problem,
     normalise_text,
+    query_frame,
     read_csv_strict,
     read_file_bytes,
     read_workbook_strict,
@@ -112,9 +113,7 @@ def parse(path: Path) -> pd.DataFrame:
 def write(connection: Connection, path: Path, rows: pd.DataFrame, scheme: str) -> None:
     """Check every URN is a school in the store, then replace the scheme's mapping."""
     table = School.__table__  # type: ignore[attr-defined]
-    schools = pd.DataFrame(
-        connection.execute(select(table.c.urn, table.c.la_name)).all(), columns=["urn", "la_name"]
-    ).set_index("urn")["la_name"]
+    schools = query_frame(connection, select(table.c.urn, table.c.la_name)).set_index("urn")["la_name"]
     unknown = ~rows["urn"].isin(schools.index)
     if unknown.any():
         column = rows.attrs.get("urn_column", "URN")
@@ -147,10 +146,11 @@ def write(connection: Connection, path: Path, rows: pd.DataFrame, scheme: str) -
 
 
 def _districts(connection: Connection, scheme: str) -> pd.DataFrame:
-    result = connection.execute(
-        select(DISTRICTS.c.id, DISTRICTS.c.la_name, DISTRICTS.c.name).where(DISTRICTS.c.scheme == scheme)
-    )
-    return pd.DataFrame(result.all(), columns=["id", "la_name", "name"]).astype({"la_name": object})
+    query = select(DISTRICTS.c.id, DISTRICTS.c.la_name, DISTRICTS.c.name).where(DISTRICTS.c.scheme == scheme)
+    frame = query_frame(connection, query)
+    if frame.empty:
+        frame = pd.DataFrame(columns=["id", "la_name", "name"])
+    return frame.astype({"la_name": object})
 
 
 def import_file(engine: Engine, path: Path | str, scheme: str = DEFAULT_SCHEME) -> ImportResult:
