@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import json
 import sys
 from datetime import date, datetime
@@ -10,9 +11,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
-from analytics.ingest.common import ImportRejected
+from analytics.ingest.common import ImportRejected, InvalidOption
 from analytics.ingest.registry import IMPORTERS
+from analytics.ingest.runner import describe_database_error
 from analytics.store import get_engine, migrate
 
 app = typer.Typer(help="School-improvement oversight: imports, KPIs and models.", no_args_is_help=True)
@@ -27,6 +30,7 @@ def fail(message: str, code: int = 1) -> None:
 
 def _make_import_command(kind: str) -> None:
     importer = IMPORTERS[kind]
+    accepted = set(inspect.signature(importer.load).parameters) - {"engine", "path"}
 
     def command(
         file: Annotated[Path, typer.Argument(help="the file exactly as published")],
@@ -37,23 +41,43 @@ def _make_import_command(kind: str) -> None:
             str | None, typer.Option(help="data date dd/mm/yyyy if not in the file name")
         ] = None,
         scheme: Annotated[str | None, typer.Option(help="name of the district mapping (districts)")] = None,
+        replace_later: Annotated[
+            bool,
+            typer.Option(
+                "--replace-later",
+                help="ofsted-outcomes: accept this release although a later-dated one is loaded, because "
+                "that one was wrongly dated; this release replaces every release dated after it (inspections "
+                "are kept)",
+            ),
+        ] = False,
     ) -> None:
+        given = {"year": year, "as_at": as_at, "scheme": scheme, "replace_later": replace_later or None}
         options: dict[str, Any] = {}
-        if scheme is not None:
-            options["scheme"] = scheme
-        if year is not None:
-            options["year"] = year
+        for name, value in given.items():
+            if value is None:
+                continue
+            if name not in accepted:
+                fail(f"{kind} does not take --{name.replace('_', '-')}.", code=2)
+            options[name] = value
         if as_at is not None:
-            options["as_at"] = datetime.strptime(as_at, "%d/%m/%Y").date()
-        engine = get_engine()
-        migrate(engine)
+            options["as_at"] = _parse_as_at(as_at)
         try:
+            engine = get_engine()
+            migrate(engine)
             result = importer.load(engine, file, **options)
+        except InvalidOption as bad:
+            fail(str(bad), code=2)
+            return
         except ImportRejected as rejected:
             fail(str(rejected), code=3)
             return
-        except TypeError as error:
-            fail(f"{kind} does not take that option: {error}", code=2)
+        except DBAPIError as error:
+            fail(f"{file.name} rejected: {describe_database_error(error)}", code=3)
+            return
+        except Exception as error:  # never a traceback: say what failed, in one line
+            detail = str(error).splitlines()[0][:200] if str(error) else ""
+            fail(f"{file.name}: the import failed ({type(error).__name__}: {detail}); nothing was imported",
+                 code=3)
             return
         typer.echo(
             f"{kind}: {file.name}: {result.rows_read:,} rows read, {result.rows_inserted:,} rows added, "
@@ -65,6 +89,14 @@ def _make_import_command(kind: str) -> None:
 
     command.__doc__ = importer.help
     import_app.command(name=kind)(command)
+
+
+def _parse_as_at(text: str) -> date:
+    try:
+        return datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        fail(f"--as-at must be a date dd/mm/yyyy, not '{text}'.", code=2)
+        raise
 
 
 for _kind in IMPORTERS:

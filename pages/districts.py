@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import comparison, funnel
-from analytics.ingest.common import ImportRejected
-from analytics.ingest.registry import IMPORTERS
 from ui import filters
 from ui.charts import chart_with_alternative, download_buttons, plain_label
-from ui.read import CONSTITUENCY, engine, reader
+from ui.imports import import_panel
+from ui.read import CONSTITUENCY, reader
 from ui.tables import school_list, show_school_table
 from ui.text import escape
 
@@ -96,27 +92,15 @@ def render_import() -> None:
         "all-or-nothing: a file with an unknown URN, a duplicate or a blank district is rejected with every "
         "problem listed. From the command line: `python -m analytics import districts FILE --scheme NAME`."
     )
-    with st.form("districts-import"):
-        upload = st.file_uploader("Mapping file", type=["csv", "xlsx"], key="districts_upload")
-        name = st.text_input("Name of this mapping", value="localities", max_chars=60)
-        submitted = st.form_submit_button("Import mapping")
-    if submitted and upload is not None:
-        scheme = name.strip() or "localities"
-        suffix = Path(upload.name).suffix.lower() or ".csv"
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"districts{suffix}"
-            path.write_bytes(upload.getvalue())
-            try:
-                result = IMPORTERS["districts"].load(engine(), path, scheme=scheme)
-            except ImportRejected as rejected:
-                st.error("The file was rejected; nothing was changed.")
-                st.dataframe(rejected.report(), hide_index=True, width="stretch")
-                return
-        from analytics.derived import refresh
-
-        refresh(engine())
-        st.session_state["scheme"] = scheme
-        st.success(f"Imported: {result.rows_read:,} rows read, {result.rows_inserted:,} schools mapped.")
+    name = st.text_input("Name of this mapping", value="localities", max_chars=60, key="districts_scheme")
+    scheme = name.strip() or "localities"
+    import_panel(
+        "districts",
+        key="districts-import",
+        options={"scheme": scheme},
+        label="Mapping file",
+        on_imported=lambda _result: st.session_state.update(scheme=scheme),
+    )
 
 
 def render() -> None:

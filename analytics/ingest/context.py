@@ -13,23 +13,34 @@ measure column rejects the file (row, column, reason).
 
 Year: the calendar year in which the academic year ends (2019 = 2018/19). Files with an `Academic Year` (2016)
 or `time_period` (202324) column take it from there; files without one need the `year` option (CLI `--year`);
-a `year` option that contradicts the file's own column is rejected.
+a `year` option that contradicts the file's own column is rejected, and so is a year before 1990 or after the
+academic year starting next September.
+
+Plausible ranges: `MEASURE_RANGES` declares one per measure (percentages 0-100, pupil counts, progress scores,
+money); every measure of `analytics.measures` must have one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from analytics.ingest.common import (
+    PERCENT,
+    PUPILS,
+    URN,
     ColumnParser,
     ImportRejected,
     ImportResult,
+    InvalidOption,
+    Plausible,
     Problem,
+    academic_years,
     read_csv_strict,
     records,
     upsert,
@@ -42,8 +53,34 @@ from analytics.store.models import ContextValue
 SUPPRESSED = frozenset({"supp", "c", "x", "lowcov", "ne", "np", "low", "u"})
 #: Codes meaning "not applicable / not available": no value and nothing suppressed.
 NOT_APPLICABLE = frozenset({"na", "z", "-", ":", ".."})
-FIRST_YEAR, LAST_YEAR = 1990, 2100
 KEY = ["urn", "year", "measure"]
+COHORT = Plausible(0, 10_000, note="pupils in one school's cohort")
+MONEY = Plausible(-100_000_000, 100_000_000, note="GBP; the largest school budgets are about 20 million")
+#: The plausible range of each measure (the published extremes are well inside).
+MEASURE_RANGES: dict[str, Plausible] = {
+    "pupils": PUPILS,
+    "pct_fsm_ever": PERCENT,
+    "pct_sen_support": PERCENT,
+    "pct_ehcp": PERCENT,
+    "pct_eal": PERCENT,
+    "pct_disadvantaged": PERCENT,
+    "pct_absence": PERCENT,
+    "pct_persistent_absence": PERCENT,
+    "ks2_pupils": COHORT,
+    "ks2_rwm_expected": PERCENT,
+    "ks2_rwm_higher": PERCENT,
+    "ks2_reading_progress": Plausible(-50, 50, note="KS2 progress scores lie within about -30 to +30"),
+    "ks2_writing_progress": Plausible(-50, 50, note="KS2 progress scores lie within about -30 to +30"),
+    "ks2_maths_progress": Plausible(-50, 50, note="KS2 progress scores lie within about -30 to +30"),
+    "ks4_pupils": COHORT,
+    "ks4_attainment8": Plausible(0, 90, note="Attainment 8 is at most 90"),
+    "ks4_progress8": Plausible(-10, 10, note="Progress 8 scores lie within about -5 to +5"),
+    "ks4_eng_maths_grade5": PERCENT,
+    "ks4_ebacc_entry": PERCENT,
+    "income": MONEY,
+    "expenditure": MONEY,
+    "balance": MONEY,
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +104,26 @@ def check_layouts(layouts: Sequence[Layout]) -> None:
     unknown = {m for layout in layouts for m in layout.measures.values()} - set(MEASURES)
     if unknown:
         raise ValueError(f"measure names not in analytics.measures: {sorted(unknown)}")
+    unbounded = {m for layout in layouts for m in layout.measures.values()} - set(MEASURE_RANGES)
+    if unbounded:
+        raise ValueError(f"measures without a plausible range in MEASURE_RANGES: {sorted(unbounded)}")
+
+
+def ranges(layout: Layout, today: date | None = None) -> dict[str, Plausible]:
+    """The plausible range of each column of a layout (URN, year, measures)."""
+    out = {layout.urn: URN, **{c: MEASURE_RANGES[m] for c, m in layout.measures.items()}}
+    if layout.year_column:
+        out[layout.year_column] = academic_years(today)
+    return out
+
+
+def check_year(path: Path, year: int | None, today: date | None = None) -> None:
+    """The `year` option (CLI --year) must be a plausible academic year: refused as a bad option otherwise."""
+    years = academic_years(today)
+    if year is not None and not years.low <= year <= years.high:  # type: ignore[operator]
+        raise InvalidOption(path, [Problem(None, None, (
+            f"year {year} is out of range: give the calendar year in which the academic year ends, "
+            f"from {years.low} to {years.high} (e.g. 2019 for 2018/19)"))])
 
 
 def read_layout(path: Path, layouts: Sequence[Layout]) -> tuple[pd.DataFrame, Layout]:
@@ -89,8 +146,6 @@ def _years(parser: ColumnParser, layout: Layout, year: int | None) -> pd.Series:
                 Problem(None, None, "this file has no year column: give the year (--year)")
             )
             return pd.Series(pd.NA, index=index, dtype="Int64")
-        if not FIRST_YEAR <= year <= LAST_YEAR:
-            parser.problems.append(Problem(None, None, f"year {year} is out of range"))
         return pd.Series(year, index=index, dtype="Int64")
     column = layout.year_column
     raw = parser.frame[column]
@@ -101,10 +156,11 @@ def _years(parser: ColumnParser, layout: Layout, year: int | None) -> pd.Series:
         )
         parser._flag(column, ~ok.fillna(False), "'{value}' is not an academic year like 202324")
         years = (pd.to_numeric(start.where(ok), errors="coerce") + 1).astype("Int64")
+        bounds = parser.bounds(column, academic_years(parser.today))
+        out_of_range = years.notna() & ((years < bounds.low) | (years > bounds.high))  # type: ignore[operator]
+        parser._flag(column, out_of_range.fillna(False), "year '{value}' is out of range")
     else:
         years = parser.integer(column, required=True)
-    out_of_range = years.notna() & ((years < FIRST_YEAR) | (years > LAST_YEAR))
-    parser._flag(column, out_of_range.fillna(False), "year '{value}' is out of range")
     if year is not None:
         other = years.notna() & (years != year)
         parser._flag(column, other.fillna(False), f"the file says '{{value}}' but year {year} was given")
@@ -114,11 +170,12 @@ def _years(parser: ColumnParser, layout: Layout, year: int | None) -> pd.Series:
 def parse(path: Path, layouts: Sequence[Layout], source: str, year: int | None = None) -> pd.DataFrame:
     """Validate the whole file; return long rows for `context_value` or raise ImportRejected."""
     check_layouts(layouts)
+    check_year(path, year)
     frame, layout = read_layout(path, layouts)
     keep = pd.Series(True, index=frame.index)
     for column, skipped in layout.skip.items():
         keep &= ~frame[column].isin(skipped)
-    parser = ColumnParser(frame.loc[keep])
+    parser = ColumnParser(frame.loc[keep], ranges(layout))
     urns = parser.integer(layout.urn, required=True)
     years = _years(parser, layout, year)
     parser.unique(

@@ -8,24 +8,40 @@ GIAS's own download replaces non-ASCII characters with U+FFFD; names are kept as
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from analytics.ingest.common import ColumnParser, ImportResult, Problem, read_csv_strict, records, upsert
+from analytics.ingest.common import (
+    URN,
+    ColumnParser,
+    ImportResult,
+    Plausible,
+    Problem,
+    read_csv_strict,
+    records,
+    upsert,
+)
 from analytics.ingest.runner import run_in_transaction
 from analytics.store.models import SchoolLink
 
 KIND = "gias-links"
 REQUIRED = ["URN", "LinkURN", "LinkName", "LinkType", "LinkEstablishedDate"]
 DATE = "%d-%m-%Y"
+RANGES: dict[str, Plausible] = {
+    "URN": URN,
+    "LinkURN": URN,
+    # GIAS records links planned ahead (the 2025 file has four dated 1 January 2026).
+    "LinkEstablishedDate": Plausible(date(1800, 1, 1), days_ahead=3 * 366, note="links planned ahead"),
+}
 
 
 def parse(path: Path) -> pd.DataFrame:
     """Validate the whole file; return rows for `school_link` or raise ImportRejected."""
     frame = read_csv_strict(path, REQUIRED)
-    parser = ColumnParser(frame)
+    parser = ColumnParser(frame, RANGES)
     out = pd.DataFrame(index=frame.index)
     out["urn"] = parser.integer("URN", required=True)
     out["link_urn"] = parser.integer("LinkURN", required=True)

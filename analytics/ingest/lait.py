@@ -15,17 +15,21 @@ and the LA-level indicator values.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from analytics.ingest.common import (
-    MAX_FILE_BYTES,
+    LA_CODE,
     ColumnParser,
     ImportRejected,
     ImportResult,
+    Plausible,
     Problem,
+    normalise_strings,
+    read_file_bytes,
     read_workbook_strict,
     records,
     upsert,
@@ -44,6 +48,13 @@ SN_REQUIRED = ["LA num", "LA Name", *(f"SN{k}" for k in SN_RANKS)]
 OLD_GROUPS_MARKER = "old sns"
 CLOSENESS = {c.lower(): c for c in ("Extremely close", "Very close", "Close", "Somewhat close", "Not close")}
 BDS_REQUIRED = ["Short Desc", "Years", "LA and Regions", "Values", "LA Number"]
+LA_RANGES: dict[str, Plausible] = {"LA Number": LA_CODE}
+SN_RANGES: dict[str, Plausible] = {"LA num": LA_CODE, **{f"SN{k}": LA_CODE for k in SN_RANKS}}
+#: LAIT values mix units (percentages, rates, pounds, counts): only a bound no indicator comes near.
+BDS_RANGES: dict[str, Plausible] = {
+    "LA Number": LA_CODE,
+    "Values": Plausible(-1e12, 1e12, note="LAIT indicator values (mixed units)"),
+}
 
 
 # ------------------------------------------------------------------------------------------ LA code list
@@ -53,7 +64,7 @@ def parse_las(path: Path) -> pd.DataFrame:
     frame = read_workbook_strict(path)
     _require(path, frame, LA_REQUIRED)
     frame = frame.loc[~frame["Region"].str.upper().isin(["", "NA"])]
-    parser = ColumnParser(frame)
+    parser = ColumnParser(frame, LA_RANGES)
     out = pd.DataFrame(index=frame.index)
     out["code"] = parser.integer("LA Number", required=True)
     out["name"] = parser.required_text("LA Name")
@@ -78,7 +89,7 @@ def import_las(engine: Engine, path: Path | str) -> ImportResult:
 
 
 def parse_neighbours(path: Path) -> pd.DataFrame:
-    frame = read_workbook_strict(path, sheet=0, header_row=SN_HEADER_ROW)
+    frame = read_workbook_strict(path, sheet=0, header_row=SN_HEADER_ROW, duplicate_headers="number")
     _require(path, frame, SN_REQUIRED)
     names = frame["LA Name"].str.lower()
     marker = names.str.startswith(OLD_GROUPS_MARKER)
@@ -93,7 +104,7 @@ def parse_neighbours(path: Path) -> pd.DataFrame:
     lowered = frame.copy()
     for column in closeness_of.values():
         lowered[column] = lowered[column].str.lower()
-    parser = ColumnParser(lowered)
+    parser = ColumnParser(lowered, SN_RANGES)
     codes = parser.integer("LA num", required=True)
     parser.unique(["LA num"], "LA")
     known = set(codes.dropna().astype(int))
@@ -126,21 +137,25 @@ def import_neighbours(engine: Engine, path: Path | str) -> ImportResult:
 
 
 def _read_parquet_strict(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise ImportRejected(path, [Problem(None, None, "file not found")])
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ImportRejected(path, [Problem(None, None, f"file is larger than {MAX_FILE_BYTES // 2**20} MB")])
-    with path.open("rb") as handle:
-        if handle.read(4) != b"PAR1":
-            raise ImportRejected(path, [Problem(None, None, "not a parquet file")])
+    data = read_file_bytes(path)  # a regular file of bounded size
+    if data[:4] != b"PAR1":
+        raise ImportRejected(path, [Problem(None, None, "not a parquet file")])
     try:
-        frame = pd.read_parquet(path)
+        frame = pd.read_parquet(io.BytesIO(data))
     except Exception as error:  # pyarrow raises many kinds for broken files
-        problem = Problem(None, None, f"the parquet file cannot be read: {error}")
+        problem = Problem(None, None, f"the parquet file cannot be read: {str(error).splitlines()[0]}")
         raise ImportRejected(path, [problem]) from None
     _require(path, frame, BDS_REQUIRED)
     frame = frame[BDS_REQUIRED].astype(object).where(frame[BDS_REQUIRED].notna(), "")
-    frame = frame.astype(str).apply(lambda s: s.str.strip())
+    frame = frame.astype(str)
+    nul = frame.apply(lambda s: s.str.contains("\x00", regex=False)).to_numpy()
+    if nul.any():
+        rows, columns = nul.nonzero()
+        raise ImportRejected(path, [
+            Problem(int(r) + 1, BDS_REQUIRED[c], "the value contains a NUL character, never valid in text")
+            for r, c in zip(rows[:20], columns[:20], strict=True)
+        ])
+    frame = frame.apply(normalise_strings)
     frame.index = pd.RangeIndex(1, len(frame) + 1)
     return frame
 
@@ -149,7 +164,7 @@ def parse_indicators(path: Path) -> pd.DataFrame:
     frame = _read_parquet_strict(path)
     # LA Number is stored as a float column in the published parquet ('301.0').
     frame["LA Number"] = frame["LA Number"].str.removesuffix(".0")
-    parser = ColumnParser(frame)
+    parser = ColumnParser(frame, BDS_RANGES)
     out = pd.DataFrame(index=frame.index)
     out["la_code"] = parser.integer("LA Number", required=True)
     out["indicator"] = parser.required_text("Short Desc")

@@ -12,7 +12,16 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
 from analytics.grades import frameworks_for
-from analytics.ingest.common import ColumnParser, ImportResult, query_frame, read_csv_strict, upsert_frame
+from analytics.ingest.common import (
+    INSPECTION_DATE,
+    URN,
+    ColumnParser,
+    ImportResult,
+    Plausible,
+    query_frame,
+    read_csv_strict,
+    upsert_frame,
+)
 from analytics.ingest.ofsted_outcomes import match_within_days
 from analytics.ingest.runner import run_in_transaction
 from analytics.store.models import Inspection
@@ -27,11 +36,12 @@ RATINGS = {
     "Inadequate": 4,
 }
 REQUIRED = ["URN", "Rating", "Inspection Date"]
+RANGES: dict[str, Plausible] = {"URN": URN, "Inspection Date": INSPECTION_DATE}
 
 
 def parse(path: Path) -> pd.DataFrame:
     frame = read_csv_strict(path, REQUIRED)
-    parser = ColumnParser(frame)
+    parser = ColumnParser(frame, RANGES)
     out = pd.DataFrame(index=frame.index)
     out["urn"] = parser.integer("URN", required=True)
     out["overall_effectiveness"] = parser.codes("Rating", RATINGS, required=True)

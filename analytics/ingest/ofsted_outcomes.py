@@ -3,6 +3,13 @@
 One row per open school becomes a school row plus up to three inspection rows (latest graded, previous graded,
 latest ungraded), each under the URN the school had at the time (predecessor URNs included). Inspections are
 upserted on their Ofsted inspection number and never deleted, so monthly releases build the history up.
+
+Releases are dated "as at" (from the file name, or the `as_at` option / CLI `--as-at`). A release dated after
+today is refused, and so is a release older than the newest loaded. If a release was loaded with a wrong
+(later) date, import the right file with `replace_later=True` (CLI `--replace-later`): it is accepted although
+a later release is loaded, and it replaces every later-dated release: schools those releases listed are
+re-dated to this release (open if this file lists them, closed if not). Inspections they brought are kept (an
+inspection is never deleted); the import log keeps its rows.
 """
 
 from __future__ import annotations
@@ -16,9 +23,19 @@ from sqlalchemy import Connection, Engine, func, select, update
 
 from analytics.grades import frameworks_for
 from analytics.ingest.common import (
+    INSPECTION_DATE,
+    LAESTAB,
+    OPEN_DATE,
+    PUBLICATION_DATE,
+    PUPILS,
+    SMALL_COUNT,
+    TRUST_UID,
+    URN,
     ColumnParser,
     ImportRejected,
     ImportResult,
+    InvalidOption,
+    Plausible,
     Problem,
     query_frame,
     read_csv_strict,
@@ -112,24 +129,58 @@ COUNTS = {
 }
 REQUIRED = [*SCHOOL_COLUMNS, *LATEST.values(), *PREVIOUS.values(), *UNGRADED.values(), *COUNTS]
 
+#: The plausible range of every number and date column this importer parses (texts: at most 255 characters).
+RANGES: dict[str, Plausible] = {
+    "URN": URN,
+    "LAESTAB": LAESTAB,
+    "Multi-academy trust UID": TRUST_UID,
+    "School open date": OPEN_DATE,
+    "Total number of pupils": PUPILS,
+    "Number of warning notices issued in 2024/25 academic year": SMALL_COUNT,
+    **dict.fromkeys(COUNTS, SMALL_COUNT),
+    **{cols[key]: plausible for cols in (LATEST, PREVIOUS, UNGRADED)
+       for key, plausible in (("urn", URN), ("laestab", LAESTAB), ("start", INSPECTION_DATE),
+                              ("published", PUBLICATION_DATE))},
+}
+
 AS_AT_IN_NAME = re.compile(r"as_at_(\d{1,2})_([A-Za-z]+)_(\d{4})")
 
 
-def parse(path: Path, as_at: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, date]:
+def parse(
+    path: Path, as_at: date | None = None, *, today: date | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, date]:
     """Validate the whole file; return (schools, inspections, as-at date) or raise ImportRejected."""
+    today = today or date.today()
+    if as_at is not None and as_at > today:
+        raise InvalidOption(path, [Problem(None, None, (
+            f"the as-at date {as_at:%d/%m/%Y} is in the future (today is {today:%d/%m/%Y})"))])
+    named = _as_at_from_name(path)
+    if as_at is None and named is not None and named > today:
+        raise ImportRejected(path, [Problem(None, None, (
+            f"the file name dates this release as at {named:%d/%m/%Y}, which is in the future (today is "
+            f"{today:%d/%m/%Y}): correct the file name, or give the right date with --as-at dd/mm/yyyy"))])
     frame = read_csv_strict(path, REQUIRED)
-    parser = ColumnParser(frame)
+    parser = ColumnParser(frame, RANGES, today=today)
     parser.unique(["URN"], "URN")
     schools = _schools(parser)
-    inspections = pd.concat(
-        [_graded(parser, LATEST), _graded(parser, PREVIOUS), _ungraded(parser)], ignore_index=True
-    )
+    parts = [_graded(parser, LATEST), _graded(parser, PREVIOUS), _ungraded(parser)]
+    as_at = as_at or named or _latest_publication(parts) or today
+    for part, cols in zip(parts, (LATEST, PREVIOUS, UNGRADED), strict=True):
+        _check_not_after(parser, part["start_date"], cols["start"], as_at)
     parser.raise_if_problems(path)
+    inspections = pd.concat(parts, ignore_index=True)
     inspections = inspections.dropna(subset=["inspection_number"])
     inspections = inspections.drop_duplicates(subset=["inspection_number"], keep="first")
-    as_at = as_at or _as_at_from_name(path) or _latest_publication(inspections)
     schools["as_at"] = as_at
     return schools, inspections.reset_index(drop=True), as_at
+
+
+def _check_not_after(parser: ColumnParser, starts: pd.Series, column: str, as_at: date) -> None:
+    """An inspection cannot start after the date the release describes."""
+    late = starts.notna() & (pd.to_datetime(starts) > pd.Timestamp(as_at)).fillna(False)
+    for row in late[late].index:
+        reason = f"the inspection starts on {starts[row]:%d/%m/%Y}, after the release's as-at date"
+        parser.problems.append(Problem(int(row), column, f"{reason} {as_at:%d/%m/%Y}"))
 
 
 def _schools(parser: ColumnParser) -> pd.DataFrame:
@@ -177,6 +228,10 @@ def _common(parser: ColumnParser, cols: dict[str, str]) -> pd.DataFrame:
     out["school_type"] = parser.text(cols["school_type"])
     out["start_date"] = parser.dates(cols["start"], DATE)
     out["publication_date"] = parser.dates(cols["published"], DATE)
+    parser.not_before(
+        out["publication_date"], out["start_date"], cols["published"],
+        "the report is published on {value}, before the inspection started ({other})",
+    )
     for key, reason in (("urn", "URN at the time"), ("start", "start date")):
         missing = present & parser.blank(cols[key])
         for row in missing[missing].index:
@@ -234,8 +289,9 @@ def _as_at_from_name(path: Path) -> date | None:
         return None
 
 
-def _latest_publication(inspections: pd.DataFrame) -> date:
-    return max(d for d in inspections["publication_date"] if d is not None)
+def _latest_publication(parts: list[pd.DataFrame]) -> date | None:
+    dates = [d for part in parts for d in part["publication_date"] if d is not None]
+    return max(dates) if dates else None
 
 
 def with_frameworks(inspections: pd.DataFrame) -> pd.DataFrame:
@@ -245,23 +301,26 @@ def with_frameworks(inspections: pd.DataFrame) -> pd.DataFrame:
 
 
 def write(
-    connection: Connection, path: Path, schools: pd.DataFrame, inspections: pd.DataFrame, as_at: date
+    connection: Connection, path: Path, schools: pd.DataFrame, inspections: pd.DataFrame, as_at: date,
+    *, replace_later: bool = False,
 ) -> None:
     """Upsert schools and inspections; mark schools missing from a newer release as closed."""
+    school_table = School.__table__  # type: ignore[attr-defined]
     # max() ignores the NULL as_at of predecessor stubs (ORDER BY ... DESC puts NULLs first on PostgreSQL).
     newest = connection.execute(select(func.max(School.as_at))).scalar()
     if newest is not None and newest > as_at:
-        raise ImportRejected(
-            path,
-            [
-                Problem(
-                    None,
-                    None,
-                    f"this release (as at {as_at}) is older than the one already loaded ({newest})",
-                )
-            ],
+        if not replace_later:
+            hint = (
+                " If that release's date is wrong, import the right release with --replace-later: it "
+                "replaces every release dated after it."
+            )
+            raise ImportRejected(path, [Problem(None, None, (
+                f"this release (as at {as_at}) is older than the one already loaded ({newest}).{hint}"))])
+        # The later-dated releases were wrongly dated: their schools take this release's view (the upsert
+        # below reopens those this file lists).
+        connection.execute(
+            update(school_table).where(school_table.c.as_at > as_at).values(as_at=as_at, is_open=False)
         )
-    school_table = School.__table__  # type: ignore[attr-defined]
     upsert_frame(connection, school_table, schools, ["urn"])
     upsert_frame(connection, school_table, _predecessor_stubs(schools, inspections), ["urn"], update=False)
     connection.execute(
@@ -336,7 +395,10 @@ def match_within_days(left: pd.DataFrame, right: pd.DataFrame, days: int) -> pd.
     return merged.drop_duplicates(subset=[key], keep="first")
 
 
-def import_file(engine: Engine, path: Path | str, as_at: date | None = None) -> ImportResult:
+def import_file(
+    engine: Engine, path: Path | str, as_at: date | None = None, replace_later: bool = False
+) -> ImportResult:
+    """Import one release (see the module docstring for `as_at` and `replace_later`)."""
     path = Path(path)
     schools, inspections, as_at = parse(path, as_at)
     tables = [School.__table__, Inspection.__table__]  # type: ignore[attr-defined]
@@ -347,5 +409,6 @@ def import_file(engine: Engine, path: Path | str, as_at: date | None = None) -> 
         rows_read=len(schools),
         tables=tables,
         as_at=as_at,
-        write=lambda connection: write(connection, path, schools, inspections, as_at),
+        write=lambda connection: write(connection, path, schools, inspections, as_at,
+                                       replace_later=replace_later),
     )

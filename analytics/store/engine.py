@@ -30,7 +30,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # An import asks for the write lock up front (execution option begin_immediate): a deferred
+        # transaction that reads before it writes cannot wait for another writer (SQLITE_BUSY at once).
+        immediate = conn.get_execution_options().get("begin_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str) -> Engine:
