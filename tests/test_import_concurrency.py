@@ -291,4 +291,4 @@ def test_districts_page_imports_a_mapping_off_the_request_path(demo_copy: Path) 
     assert "postcode areas" in at.selectbox(key="_w_scheme").options
     assert at.session_state["scheme"] == "postcode areas"
     districts = at.dataframe[0].value
-    assert int(districts["schools"].sum()) == len(kent)
+    assert int(districts["Schools"].sum()) == len(kent)
