@@ -12,7 +12,7 @@ import hashlib
 import io
 import itertools
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -396,6 +396,22 @@ class ColumnParser:
         as_dates = np.array([*unique_dates.dt.date.where(unique_dates.notna(), None), None], dtype=object)
         return pd.Series(as_dates[codes], index=raw.index, dtype=object)  # codes -1 -> the trailing None
 
+    def within(self, column: str, values: pd.Series, low: Any = None, high: Any = None) -> None:
+        """Flag parsed `values` of `column` outside the plausible range [low, high] (either end optional).
+
+        Numbers or dates (parsed `datetime.date` objects); missing values are left to the other checks.
+        """
+        dates = values.dtype == object
+        if dates:
+            values = pd.to_datetime(values)
+        for bound, outside, word in ((low, "lt", "before" if dates else "below"),
+                                     (high, "gt", "after" if dates else "above")):
+            if bound is None:
+                continue
+            limit = pd.Timestamp(bound) if dates else bound
+            bad = getattr(values, outside)(limit).fillna(False).astype(bool) & values.notna()
+            self._flag(column, bad, "'{value}' is implausible: " + f"{word} {bound}")
+
     def unique(self, columns: list[str], label: str) -> None:
         keys = self.frame[columns]
         dup = keys.duplicated(keep="first") & ~(keys == "").any(axis=1)
@@ -489,9 +505,19 @@ def upsert(
 
 
 def upsert_frame(
-    connection: Connection, table: Table, frame: pd.DataFrame, keys: Sequence[str], *, update: bool = True
+    connection: Connection,
+    table: Table,
+    frame: pd.DataFrame,
+    keys: Sequence[str],
+    *,
+    update: bool = True,
+    merge: Callable[[Any], Mapping[str, Any]] | None = None,
 ) -> None:
-    """`upsert` straight from a DataFrame (column-wise conversion: much faster than building dicts)."""
+    """`upsert` straight from a DataFrame (column-wise conversion: much faster than building dicts).
+
+    `merge(stmt)` may give the SET clause of ON CONFLICT DO UPDATE (SQL expressions over `stmt.excluded`
+    and the table's columns), for merge rules other than "the new row wins".
+    """
     if frame.empty:
         return
     columns, bound = {}, set()
@@ -504,7 +530,7 @@ def upsert_frame(
             columns[name] = _python_values(frame[name], _python_type(column))
             if isinstance(column.type, Boolean):
                 bound.add(name)  # Python bools bind as themselves (SQLite stores 1/0, as SQLAlchemy does)
-    _execute_upsert(connection, table, columns, keys, update=update, bound=bound)
+    _execute_upsert(connection, table, columns, keys, update=update, bound=bound, merge=merge)
 
 
 def _sqlite_dates(values: pd.Series) -> list[str | None]:
@@ -523,6 +549,7 @@ def _execute_upsert(
     *,
     update: bool,
     bound: set[str] | frozenset[str] = frozenset(),
+    merge: Callable[[Any], Mapping[str, Any]] | None = None,
 ) -> None:
     """Compile the upsert once and hand all rows to the driver's executemany (no per-row SQLAlchemy work).
 
@@ -533,7 +560,9 @@ def _execute_upsert(
     insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
     stmt = insert(table).values({name: bindparam(name) for name in columns})
     changing = [name for name in columns if name not in keys]
-    if update and changing:
+    if merge is not None:
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=dict(merge(stmt)))
+    elif update and changing:
         stmt = stmt.on_conflict_do_update(
             index_elements=list(keys), set_={name: stmt.excluded[name] for name in changing}
         )

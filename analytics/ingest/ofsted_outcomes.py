@@ -12,17 +12,23 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from analytics.grades import frameworks_for
 from analytics.ingest.common import (
     ColumnParser,
-    ImportRejected,
     ImportResult,
     Problem,
     query_frame,
     read_csv_strict,
-    upsert_frame,
+)
+from analytics.ingest.ofsted_merge import (
+    POINTERS,
+    add_predecessor_stubs,
+    close_missing_from_complete_release,
+    merge_inspections,
+    merge_pointers,
+    merge_schools,
 )
 from analytics.ingest.runner import run_in_transaction
 from analytics.store.models import Inspection, School
@@ -247,32 +253,16 @@ def with_frameworks(inspections: pd.DataFrame) -> pd.DataFrame:
 def write(
     connection: Connection, path: Path, schools: pd.DataFrame, inspections: pd.DataFrame, as_at: date
 ) -> None:
-    """Upsert schools and inspections; mark schools missing from a newer release as closed."""
-    # max() ignores the NULL as_at of predecessor stubs (ORDER BY ... DESC puts NULLs first on PostgreSQL).
-    newest = connection.execute(select(func.max(School.as_at))).scalar()
-    if newest is not None and newest > as_at:
-        raise ImportRejected(
-            path,
-            [
-                Problem(
-                    None,
-                    None,
-                    f"this release (as at {as_at}) is older than the one already loaded ({newest})",
-                )
-            ],
-        )
-    school_table = School.__table__  # type: ignore[attr-defined]
-    upsert_frame(connection, school_table, schools, ["urn"])
-    upsert_frame(connection, school_table, _predecessor_stubs(schools, inspections), ["urn"], update=False)
-    connection.execute(
-        update(school_table)
-        .where(school_table.c.is_open.is_(True), school_table.c.as_at < as_at)
-        .values(is_open=False)
-    )
-    inspection_table = Inspection.__table__  # type: ignore[attr-defined]
+    """Merge the release into the store (`analytics.ingest.ofsted_merge`): an older release only fills gaps,
+    and schools missing from it are closed only if no newer release listed them."""
+    merge_schools(connection, schools, as_at)
+    add_predecessor_stubs(connection, _predecessor_stubs(schools, inspections), as_at)
+    close_missing_from_complete_release(connection, as_at)
     rows = with_frameworks(inspections)
-    _adopt_history_rows(connection, rows)
-    upsert_frame(connection, inspection_table, rows, ["inspection_number"])
+    adopt_history_rows(connection, rows)
+    merge_inspections(connection, rows, as_at)
+    claims = schools.melt(id_vars="urn", value_vars=list(POINTERS), value_name="inspection_number")
+    merge_pointers(connection, claims[["urn", "inspection_number"]].dropna())
 
 
 def _predecessor_stubs(schools: pd.DataFrame, inspections: pd.DataFrame) -> pd.DataFrame:
@@ -280,12 +270,10 @@ def _predecessor_stubs(schools: pd.DataFrame, inspections: pd.DataFrame) -> pd.D
     known = set(schools["urn"].astype(int))
     stubs = inspections.loc[~inspections["urn"].isin(known), ["urn", "laestab", "school_name", "school_type"]]
     stubs = stubs.dropna(subset=["urn", "school_name"]).drop_duplicates("urn")
-    stubs = stubs.rename(columns={"school_name": "name"})
-    stubs["is_open"] = False
-    return stubs
+    return stubs.rename(columns={"school_name": "name"})
 
 
-def _adopt_history_rows(connection: Connection, inspections: pd.DataFrame) -> None:
+def adopt_history_rows(connection: Connection, inspections: pd.DataFrame) -> None:
     """Give an official inspection number to the scraped-history row of the same inspection (same URN, dates
     within 7 days), so one inspection is never stored twice whichever file is imported first."""
     table = Inspection.__table__  # type: ignore[attr-defined]
