@@ -178,7 +178,7 @@ def test_second_release_closes_vanished_school_and_deletes_no_inspection(
     fixed = after.set_index("inspection_number").loc[facts["corrected"]]
     assert str(fixed["publication_date"]) == "2025-09-01"
 
-    # The same release again changes nothing; the older release is refused afterwards.
+    # The same release again changes nothing.
     state = snapshot(empty_store, skip=NO_LOG)
     ofsted_outcomes.import_file(empty_store, path)
     assert snapshot(empty_store, skip=NO_LOG) == state

@@ -443,9 +443,8 @@ def _block(parser: ColumnParser, block: Block, urns: pd.Series, today: date) -> 
     elif block.kind == "graded":
         _graded(parser, block, out, present)
     else:
+        # No outcome is real (95 in the official file: most converted to a graded inspection).
         out["ungraded_outcome"] = parser.codes(cols["outcome"], UNGRADED_OUTCOMES)
-        _problems(parser, present & parser.blank(cols["outcome"]), cols["outcome"],
-                  "the ungraded inspection has no outcome")
         if "converted" in cols:
             out["converted_to_graded"] = parser.codes(cols["converted"], YES_NO)
     return out
