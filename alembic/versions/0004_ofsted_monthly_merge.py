@@ -28,8 +28,8 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column(name, sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('category_derived', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('release_as_at', sa.Date(), nullable=True))
+        # Not indexed: an index would slow every import's inserts more than it speeds the few reads.
         batch_op.add_column(sa.Column('first_import_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_inspection_first_import_id'), ['first_import_id'], unique=False)
     with op.batch_alter_table('school', schema=None) as batch_op:
         batch_op.add_column(sa.Column('status_as_at', sa.Date(), nullable=True))
     _backfill()
@@ -58,7 +58,6 @@ def downgrade() -> None:
     with op.batch_alter_table('school', schema=None) as batch_op:
         batch_op.drop_column('status_as_at')
     with op.batch_alter_table('inspection', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_inspection_first_import_id'))
         batch_op.drop_column('first_import_id')
         batch_op.drop_column('release_as_at')
         batch_op.drop_column('category_derived')

@@ -109,7 +109,7 @@ class InspectionBase(SQLModel):
         default=None, description="As-at date of the newest release that stated this inspection"
     )
     first_import_id: int | None = Field(
-        default=None, index=True, description="import_log row that first recorded the inspection"
+        default=None, description="import_log row that first recorded the inspection"
     )
 
 
