@@ -43,11 +43,16 @@ AREAS = {  # store column -> the sample's grade and date columns
     "rc_curriculum_and_teaching": ("Curriculum and teaching", "Curriculum and teaching - date of grade"),
     "rc_achievement": ("Achievement", "Achievement - date of grade"),
     "rc_attendance_and_behaviour": ("Attendance and behaviour", "Attendance and behaviour - date of grade"),
-    "rc_personal_development": ("Personal development and wellbeing",
-                                "Personal development and wellbeing - date of grade"),
+    "rc_personal_development": (
+        "Personal development and wellbeing",
+        "Personal development and wellbeing - date of grade",
+    ),
     "rc_early_years": ("Early years (where applicable)", "Early years - date of grade"),
     "rc_sixth_form": ("Post-16 provision (where applicable)", "Post-16 provision - date of grade"),
-    "rc_leadership_and_governance": ("Leadership and governance", "Leadership and governance - date of grade"),
+    "rc_leadership_and_governance": (
+        "Leadership and governance",
+        "Leadership and governance - date of grade",
+    ),
 }
 
 
@@ -176,11 +181,17 @@ def test_reimport_changes_nothing_and_reverse_order_gives_the_same_store(
     both(merged, mi_first=True)
     assert snapshot(merged, skip=NO_LOG) == first
     both(twin, mi_first=True)
-    assert snapshot(twin, skip=NO_LOG, exclude=ORDER_FREE) == snapshot(merged, skip=NO_LOG, exclude=ORDER_FREE)
+    assert snapshot(twin, skip=NO_LOG, exclude=ORDER_FREE) == snapshot(
+        merged, skip=NO_LOG, exclude=ORDER_FREE
+    )
     # The older file imported last left the newer facts in place.
     for engine in (merged, twin):
-        schools = read_frame(engine, select(SCHOOLS).where(SCHOOLS.c.urn.in_([100006, 136873]))).set_index("urn")
-        assert schools.loc[100006, "phase"] == mi_row(100006)["Ofsted phase"] != aug_row(100006)["Ofsted phase"]
+        schools = read_frame(engine, select(SCHOOLS).where(SCHOOLS.c.urn.in_([100006, 136873]))).set_index(
+            "urn"
+        )
+        assert (
+            schools.loc[100006, "phase"] == mi_row(100006)["Ofsted phase"] != aug_row(100006)["Ofsted phase"]
+        )
         assert schools.loc[136873, "trust_name"] == mi_row(136873)["Multi-academy trust name"]
         assert headline(engine, 100025)["grade_source"] == "report card"
 
@@ -211,8 +222,12 @@ def test_report_cards_keep_their_own_scale_dates_and_not_applicable(merged: Engi
 def test_ungraded_inspections_are_dated_rows_in_both_wordings(merged: Engine) -> None:
     rows = [r for r in raw(OFSTED_MI_FILE) if r["Latest ungraded inspection number"]]
     wordings = {r["Ungraded inspection overall outcome"] for r in rows}
-    assert {"School remains Good", "Standards maintained", "Some aspects not as strong",
-            "Improved significantly"} <= wordings
+    assert {
+        "School remains Good",
+        "Standards maintained",
+        "Some aspects not as strong",
+        "Improved significantly",
+    } <= wordings
     for row in rows:
         stored = inspection(merged, row["Latest ungraded inspection number"])
         assert not bool(stored["is_graded"])
@@ -225,27 +240,45 @@ def test_releases_and_the_inspections_each_one_added(merged: Engine) -> None:
     releases = ofsted_releases(merged)
     mi_rows = raw(OFSTED_MI_FILE)
     newest_publication = max(
-        day(r[c]) for r in mi_rows for c in ("Publication date", "Publication date of latest OEIF graded inspection",
-                                              "Ungraded inspection publication date") if r[c]
+        day(r[c])
+        for r in mi_rows
+        for c in (
+            "Publication date",
+            "Publication date of latest OEIF graded inspection",
+            "Ungraded inspection publication date",
+        )
+        if r[c]
     )
     assert list(releases["kind"]) == ["ofsted-mi", "ofsted-outcomes"]
     assert list(releases["as_at"]) == [newest_publication, date(2025, 8, 31)]
     assert list(releases["rows_read"]) == [len(mi_rows), len(raw(MI_OUTCOMES_SLICE))]
     in_official = {
-        r[c] for r in raw(MI_OUTCOMES_SLICE)
-        for c in ("Inspection number of latest graded inspection", "Previous inspection number",
-                  "Latest ungraded inspection number since last graded inspection") if r[c]
+        r[c]
+        for r in raw(MI_OUTCOMES_SLICE)
+        for c in (
+            "Inspection number of latest graded inspection",
+            "Previous inspection number",
+            "Latest ungraded inspection number since last graded inspection",
+        )
+        if r[c]
     }
     in_sample = {
-        r[c] for r in mi_rows
-        for c in ("Inspection number of latest full inspection", "Inspection number of latest OEIF graded inspection",
-                  "Latest ungraded inspection number") if r[c]
+        r[c]
+        for r in mi_rows
+        for c in (
+            "Inspection number of latest full inspection",
+            "Inspection number of latest OEIF graded inspection",
+            "Latest ungraded inspection number",
+        )
+        if r[c]
     }
     mi_import = int(releases.iloc[0]["import_id"])
     added = inspections_added(merged, mi_import)
     assert set(added["inspection_number"]) == in_sample - in_official
     assert int(releases.iloc[0]["inspections_added"]) == len(in_sample - in_official)
-    card = added.set_index("inspection_number").loc[mi_row(100025)["Inspection number of latest full inspection"]]
+    card = added.set_index("inspection_number").loc[
+        mi_row(100025)["Inspection number of latest full inspection"]
+    ]
     assert card["school_urn"] == 100025 and card["previous_grade"] == 1
     assert card["previous_start"] == date(2016, 1, 27)
     assert card["outcome"] == "Report card: lowest area expected standard; safeguarding met"
@@ -253,16 +286,23 @@ def test_releases_and_the_inspections_each_one_added(merged: Engine) -> None:
     assert set(camden["la_name"]) == {"Camden"} and 0 < len(camden) < len(added)
     ofsted_mi.import_file(merged, OFSTED_MI_FILE)
     again = ofsted_releases(merged)
-    assert int(again.iloc[0]["inspections_added"]) == 0 and inspections_added(merged, int(again.iloc[0]["import_id"])).empty
+    assert (
+        int(again.iloc[0]["inspections_added"]) == 0
+        and inspections_added(merged, int(again.iloc[0]["import_id"])).empty
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("Management_information_-_state-funded_schools_-_latest_inspections_as_at_31_Jan_2026.csv",
-         date(2026, 1, 31)),
-        ("Management_information_-_state-funded_schools_-_latest_inspections_as_at_31_July_2026.csv",
-         date(2026, 7, 31)),
+        (
+            "Management_information_-_state-funded_schools_-_latest_inspections_as_at_31_Jan_2026.csv",
+            date(2026, 1, 31),
+        ),
+        (
+            "Management_information_-_state-funded_schools_-_latest_inspections_as_at_31_July_2026.csv",
+            date(2026, 7, 31),
+        ),
         ("latest_inspections_as_at_30_Sept_2025.csv", date(2025, 9, 30)),
         ("latest_inspections_as_at_30_September_2025.csv", date(2025, 9, 30)),
         ("ofsted_mi_latest_inspections_2026-05_sample.csv", None),
@@ -301,36 +341,86 @@ def _candidates(aug: dict[str, str] | None, mi: dict[str, str] | None) -> list[d
     found: list[dict[str, Any]] = []
     if aug:
         for prefix, number, start, overall, kj, category, safe in (
-            ("", "Inspection number of latest graded inspection", "Inspection start date",
-             "Overall effectiveness", ["Quality of education", "Behaviour and attitudes", "Personal development",
-                                       "Effectiveness of leadership and management"],
-             "Category of concern", "Safeguarding is effective?"),
-            ("Previous ", "Previous inspection number", "Previous inspection start date",
-             "Previous graded inspection overall effectiveness",
-             ["Previous quality of education", "Previous behaviour and attitudes", "Previous personal development",
-              "Previous effectiveness of leadership and management"],
-             "Previous category of concern", "Previous safeguarding is effective?"),
+            (
+                "",
+                "Inspection number of latest graded inspection",
+                "Inspection start date",
+                "Overall effectiveness",
+                [
+                    "Quality of education",
+                    "Behaviour and attitudes",
+                    "Personal development",
+                    "Effectiveness of leadership and management",
+                ],
+                "Category of concern",
+                "Safeguarding is effective?",
+            ),
+            (
+                "Previous ",
+                "Previous inspection number",
+                "Previous inspection start date",
+                "Previous graded inspection overall effectiveness",
+                [
+                    "Previous quality of education",
+                    "Previous behaviour and attitudes",
+                    "Previous personal development",
+                    "Previous effectiveness of leadership and management",
+                ],
+                "Previous category of concern",
+                "Previous safeguarding is effective?",
+            ),
         ):
             if aug[number]:
                 begun = day(aug[start])
                 assert begun is not None, prefix
-                found.append({"number": aug[number], "start": begun, "card": None, "category": aug[category],
-                              "grade": _grade(aug[overall], begun, [aug[k] for k in kj], aug[category], aug[safe])})
+                found.append(
+                    {
+                        "number": aug[number],
+                        "start": begun,
+                        "card": None,
+                        "category": aug[category],
+                        "grade": _grade(aug[overall], begun, [aug[k] for k in kj], aug[category], aug[safe]),
+                    }
+                )
     if mi:
         if mi["Inspection number of latest full inspection"]:
             grades = [mi[g].lower() for g, _ in AREAS.values() if mi[g] and mi[g] != "Not applicable"]
-            found.append({"number": mi["Inspection number of latest full inspection"],
-                          "start": day(mi["Inspection start date"]), "grade": None, "category": mi["Category of concern"],
-                          "card": (grades, mi["Safeguarding standards"])})
+            found.append(
+                {
+                    "number": mi["Inspection number of latest full inspection"],
+                    "start": day(mi["Inspection start date"]),
+                    "grade": None,
+                    "category": mi["Category of concern"],
+                    "card": (grades, mi["Safeguarding standards"]),
+                }
+            )
         if mi["Inspection number of latest OEIF graded inspection"]:
             begun = day(mi["Inspection start date of latest OEIF graded inspection"])
             assert begun is not None
-            kj = [mi[f"Latest OEIF {k}"] for k in ("quality of education", "behaviour and attitudes",
-                                                  "personal development", "effectiveness of leadership and management")]
-            found.append({"number": mi["Inspection number of latest OEIF graded inspection"], "start": begun,
-                          "card": None, "category": mi["Latest OEIF category of concern"],
-                          "grade": _grade(mi["Latest OEIF overall effectiveness"], begun, kj,
-                                          mi["Latest OEIF category of concern"], mi["Latest OEIF  safeguarding is effective?"])})
+            kj = [
+                mi[f"Latest OEIF {k}"]
+                for k in (
+                    "quality of education",
+                    "behaviour and attitudes",
+                    "personal development",
+                    "effectiveness of leadership and management",
+                )
+            ]
+            found.append(
+                {
+                    "number": mi["Inspection number of latest OEIF graded inspection"],
+                    "start": begun,
+                    "card": None,
+                    "category": mi["Latest OEIF category of concern"],
+                    "grade": _grade(
+                        mi["Latest OEIF overall effectiveness"],
+                        begun,
+                        kj,
+                        mi["Latest OEIF category of concern"],
+                        mi["Latest OEIF  safeguarding is effective?"],
+                    ),
+                }
+            )
     unique = {c["number"]: c for c in found}
     return sorted(unique.values(), key=lambda c: (c["start"], c["number"]), reverse=True)
 
@@ -341,7 +431,9 @@ def expected_camden() -> tuple[dict[str, Any], dict[str, Any], int]:
     mi = {r["URN"]: r for r in raw(OFSTED_MI_FILE) if r["Local authority"] == "Camden"}
     graded, cards, uninspected = [], [], 0
     for urn in set(aug) | set(mi):
-        pupils_text = (mi.get(urn) or {}).get("Total number of pupils") or aug.get(urn, {}).get("Total number of pupils", "")
+        pupils_text = (mi.get(urn) or {}).get("Total number of pupils") or aug.get(urn, {}).get(
+            "Total number of pupils", ""
+        )
         pupils = int(pupils_text) if pupils_text.isdigit() else 0
         found = _candidates(aug.get(urn), mi.get(urn))
         if not found:
@@ -374,8 +466,11 @@ def expected_cards(cards: list[dict[str, Any]]) -> dict[str, Any]:
     fine = ("exceptional", "strong standard", "expected standard")
     good = [c for c in cards if all(g in fine for g in c["card"][0])]
     # Without a published category, any urgent improvement or safeguarding not met implies one (DESIGN.md).
-    derived = [c for c in cards if not c["category"]
-               and ("urgent improvement" in c["card"][0] or c["card"][1] == "Not met")]
+    derived = [
+        c
+        for c in cards
+        if not c["category"] and ("urgent improvement" in c["card"][0] or c["card"][1] == "Not met")
+    ]
     return {
         "schools_with_report_card": len(cards),
         "pct_report_cards_expected_or_above": round(100 * len(good) / len(cards), 1) if cards else None,
@@ -444,36 +539,88 @@ def _row(urn: int) -> int:
 HOSTILE: dict[str, tuple[Callable[[Path], Path], int | None, str | None, str]] = {
     "renamed column (missing)": (_renamed, 1, "Achievement", "required column is missing"),
     "renamed column (unexpected)": (_renamed, 1, "Achievements", "unexpected column"),
-    "unknown area grade": (lambda t: _edit(t, 100025, "Inclusion", "Very good"), _row(100025), "Inclusion",
-                           "unknown code 'Very good'"),
+    "unknown area grade": (
+        lambda t: _edit(t, 100025, "Inclusion", "Very good"),
+        _row(100025),
+        "Inclusion",
+        "unknown code 'Very good'",
+    ),
     "area date before the inspection start": (
-        lambda t: _edit(t, 100025, "Achievement - date of grade", "12/01/2026"), _row(100025),
-        "Achievement - date of grade", "before the inspection start date"),
+        lambda t: _edit(t, 100025, "Achievement - date of grade", "12/01/2026"),
+        _row(100025),
+        "Achievement - date of grade",
+        "before the inspection start date",
+    ),
     "duplicated URN": (_duplicate, 7, "URN", "duplicate URN"),
     "truncated row": (_truncated, _row(100025), None, "the row has 82 fields; the header has 85"),
-    "URN out of range": (lambda t: _edit(t, 100007, "URN", "99999"), _row(100007), "URN", "implausible: below"),
-    "pupils out of range": (lambda t: _edit(t, 100007, "Total number of pupils", "25000"), _row(100007),
-                            "Total number of pupils", "implausible: above 10000"),
-    "inspection in the future": (lambda t: _edit(t, 100025, "Inspection start date", "13/01/2031"),
-                                 _row(100025), "Inspection start date", "implausible: after"),
-    "inspection before 2005": (lambda t: _edit(t, 100007, "Date of latest ungraded inspection", "27/09/2003"),
-                               _row(100007), "Date of latest ungraded inspection", "implausible: before 2005-01-01"),
+    "URN out of range": (
+        lambda t: _edit(t, 100007, "URN", "99999"),
+        _row(100007),
+        "URN",
+        "implausible: below",
+    ),
+    "pupils out of range": (
+        lambda t: _edit(t, 100007, "Total number of pupils", "25000"),
+        _row(100007),
+        "Total number of pupils",
+        "implausible: above 10000",
+    ),
+    "inspection in the future": (
+        lambda t: _edit(t, 100025, "Inspection start date", "13/01/2031"),
+        _row(100025),
+        "Inspection start date",
+        "implausible: after",
+    ),
+    "inspection before 2005": (
+        lambda t: _edit(t, 100007, "Date of latest ungraded inspection", "27/09/2003"),
+        _row(100007),
+        "Date of latest ungraded inspection",
+        "implausible: before 2005-01-01",
+    ),
     "published before it started": (
-        lambda t: _edit(t, 100007, "Ungraded inspection publication date", "26/09/2023"), _row(100007),
-        "Ungraded inspection publication date", "before the start date"),
-    "report card before report cards": (lambda t: _edit(t, 149946, "Inspection start date", "03/11/2025"),
-                                        _row(149946), "Inspection start date", "before report cards began"),
-    "unknown ungraded outcome": (lambda t: _edit(t, 100007, "Ungraded inspection overall outcome", "Good-ish"),
-                                 _row(100007), "Ungraded inspection overall outcome", "unknown code 'Good-ish'"),
-    "report card without safeguarding": (lambda t: _edit(t, 100025, "Safeguarding standards", "NULL"),
-                                         _row(100025), "Safeguarding standards", "no safeguarding judgement"),
+        lambda t: _edit(t, 100007, "Ungraded inspection publication date", "26/09/2023"),
+        _row(100007),
+        "Ungraded inspection publication date",
+        "before the start date",
+    ),
+    "report card before report cards": (
+        lambda t: _edit(t, 149946, "Inspection start date", "03/11/2025"),
+        _row(149946),
+        "Inspection start date",
+        "before report cards began",
+    ),
+    "unknown ungraded outcome": (
+        lambda t: _edit(t, 100007, "Ungraded inspection overall outcome", "Good-ish"),
+        _row(100007),
+        "Ungraded inspection overall outcome",
+        "unknown code 'Good-ish'",
+    ),
+    "report card without safeguarding": (
+        lambda t: _edit(t, 100025, "Safeguarding standards", "NULL"),
+        _row(100025),
+        "Safeguarding standards",
+        "no safeguarding judgement",
+    ),
     "relates 'No' to its own URN": (
-        lambda t: _edit(t, 100007, "Does the ungraded inspection relate to the URN of the current school?", "No"),
-        _row(100007), "Does the ungraded inspection relate to the URN of the current school?", "own URN"),
-    "unknown category": (lambda t: _edit(t, 149940, "Latest OEIF category of concern", "XX"), _row(149940),
-                         "Latest OEIF category of concern", "unknown code 'XX'"),
-    "statutory ages reversed": (lambda t: _edit(t, 100007, "Statutory lowest age", "12"), _row(100007),
-                                "Statutory lowest age", "lowest age is above the highest"),
+        lambda t: _edit(
+            t, 100007, "Does the ungraded inspection relate to the URN of the current school?", "No"
+        ),
+        _row(100007),
+        "Does the ungraded inspection relate to the URN of the current school?",
+        "own URN",
+    ),
+    "unknown category": (
+        lambda t: _edit(t, 149940, "Latest OEIF category of concern", "XX"),
+        _row(149940),
+        "Latest OEIF category of concern",
+        "unknown code 'XX'",
+    ),
+    "statutory ages reversed": (
+        lambda t: _edit(t, 100007, "Statutory lowest age", "12"),
+        _row(100007),
+        "Statutory lowest age",
+        "lowest age is above the highest",
+    ),
 }
 
 
@@ -509,7 +656,11 @@ def test_the_official_file_given_as_management_information_is_named(tmp_path: Pa
 @pytest.mark.parametrize(
     ("grades", "safeguarding", "expected"),
     [
-        ({"rc_leadership_and_governance": "urgent improvement", "rc_achievement": "urgent improvement"}, True, "SM"),
+        (
+            {"rc_leadership_and_governance": "urgent improvement", "rc_achievement": "urgent improvement"},
+            True,
+            "SM",
+        ),
         ({"rc_leadership_and_governance": "urgent improvement"}, False, "SM"),
         ({"rc_leadership_and_governance": "urgent improvement"}, True, "RSI"),
         ({"rc_achievement": "urgent improvement"}, True, "RSI"),
@@ -518,8 +669,9 @@ def test_the_official_file_given_as_management_information_is_named(tmp_path: Pa
         ({"rc_early_years": "not applicable"}, None, None),
     ],
 )
-def test_category_derived_from_area_grades(grades: dict[str, str], safeguarding: bool | None,
-                                           expected: str | None) -> None:
+def test_category_derived_from_area_grades(
+    grades: dict[str, str], safeguarding: bool | None, expected: str | None
+) -> None:
     assert report_card_category(dict(grades), safeguarding) == expected
 
 
@@ -558,11 +710,22 @@ def test_earlier_edition_is_recognised_and_states_the_same_inspections(
     assert parsed.edition is ofsted_mi.LEGACY_EDITION and parsed.as_at == date(2025, 8, 31)
     ofsted_mi.import_file(empty_store, path)
     ofsted_outcomes.import_file(twin, MI_OUTCOMES_SLICE)
-    columns = ["inspection_number", "urn", "start_date", "publication_date", "is_graded",
-               "overall_effectiveness", "category_of_concern", "quality_of_education", "ungraded_outcome"]
+    columns = [
+        "inspection_number",
+        "urn",
+        "start_date",
+        "publication_date",
+        "is_graded",
+        "overall_effectiveness",
+        "category_of_concern",
+        "quality_of_education",
+        "ungraded_outcome",
+    ]
+
     def stored(engine: Engine) -> pd.DataFrame:
         query = select(*[INSPECTIONS.c[c] for c in columns]).order_by(INSPECTIONS.c.inspection_number)
         return read_frame(engine, query)
+
     pd.testing.assert_frame_equal(stored(empty_store), stored(twin))
     pointers = ["urn", "latest_graded_number", "previous_graded_number", "latest_ungraded_number", "is_open"]
     listed = [int(r["URN"]) for r in raw(MI_OUTCOMES_SLICE)]
@@ -611,25 +774,37 @@ def test_migration_backfills_existing_rows(tmp_path: Path) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0002")
-        connection.execute(text(
-            "INSERT INTO import_log (id, kind, file_name, sha256, rows_read, rows_inserted, rows_updated, as_at, "
-            "imported_at) VALUES (1, 'ofsted-outcomes', 'a.csv', 'x', 1, 3, 0, '2025-08-31', '2025-09-01'), "
-            "(2, 'ofsted-history', 'h.csv', 'y', 1, 1, 0, NULL, '2025-09-01')"
-        ))
-        connection.execute(text(
-            "INSERT INTO school (urn, name, is_open, as_at) VALUES (100001, 'Open', 1, '2025-08-31'), "
-            "(100002, 'Stub', 0, NULL)"
-        ))
-        connection.execute(text(
-            "INSERT INTO inspection (id, inspection_number, urn, start_date, is_graded, framework, source) VALUES "
-            "(1, '1', 100001, '2024-01-01', 1, 'f', 'ofsted-outcomes'), "
-            "(2, NULL, 100001, '2010-01-01', 1, 'f', 'ofsted-history')"
-        ))
+        connection.execute(
+            text(
+                "INSERT INTO import_log (id, kind, file_name, sha256, rows_read, rows_inserted, "
+                "rows_updated, as_at, imported_at) VALUES "
+                "(1, 'ofsted-outcomes', 'a.csv', 'x', 1, 3, 0, '2025-08-31', '2025-09-01'), "
+                "(2, 'ofsted-history', 'h.csv', 'y', 1, 1, 0, NULL, '2025-09-01')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO school (urn, name, is_open, as_at) VALUES (100001, 'Open', 1, '2025-08-31'), "
+                "(100002, 'Stub', 0, NULL)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO inspection (id, inspection_number, urn, start_date, is_graded, framework, "
+                "source) VALUES "
+                "(1, '1', 100001, '2024-01-01', 1, 'f', 'ofsted-outcomes'), "
+                "(2, NULL, 100001, '2010-01-01', 1, 'f', 'ofsted-history')"
+            )
+        )
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
-    inspections = read_frame(engine, select(INSPECTIONS.c.id, INSPECTIONS.c.first_import_id,
-                                            INSPECTIONS.c.release_as_at).order_by(INSPECTIONS.c.id))
+    inspections = read_frame(
+        engine,
+        select(INSPECTIONS.c.id, INSPECTIONS.c.first_import_id, INSPECTIONS.c.release_as_at).order_by(
+            INSPECTIONS.c.id
+        ),
+    )
     assert list(inspections["first_import_id"]) == [1, 2]
     assert list(inspections["release_as_at"]) == [date(2025, 8, 31), None]
     schools = read_frame(engine, select(SCHOOLS.c.urn, SCHOOLS.c.status_as_at).order_by(SCHOOLS.c.urn))
@@ -644,8 +819,13 @@ def test_migration_backfills_existing_rows(tmp_path: Path) -> None:
 def test_full_official_file_both_orders(empty_store: Engine, twin: Engine) -> None:
     both(empty_store, official=OFSTED_FILE)
     both(twin, mi_first=True, official=OFSTED_FILE)
-    assert snapshot(twin, skip=NO_LOG, exclude=ORDER_FREE) == snapshot(empty_store, skip=NO_LOG, exclude=ORDER_FREE)
+    assert snapshot(twin, skip=NO_LOG, exclude=ORDER_FREE) == snapshot(
+        empty_store, skip=NO_LOG, exclude=ORDER_FREE
+    )
     county, cards, uninspected = expected_camden()
     headlines = school_headlines(empty_store, Scope.la("Camden"))
     assert (county_kpis(headlines), report_card_kpis(headlines), uninspected_count(headlines)) == (
-        county, cards, uninspected)
+        county,
+        cards,
+        uninspected,
+    )

@@ -314,7 +314,7 @@ def parse(path: Path | str, as_at: date | None = None, today: date | None = None
             frame[column] = "NULL"  # not in this file: "not stated"
     parser = ColumnParser(frame)
     parser.unique(["URN"], "URN")
-    schools = _schools(parser, edition, today)
+    schools = _schools(parser, today)
     blocks = [_block(parser, block, schools["urn"], today) for block in edition.blocks]
     if edition is REPORT_CARD_EDITION:
         _check_only_columns(parser)
@@ -376,7 +376,7 @@ def _stated_school_columns(edition: Edition) -> set[str]:
     return {field for column, field in SCHOOL_COLUMNS.items() if column not in edition.optional}
 
 
-def _schools(parser: ColumnParser, edition: Edition, today: date) -> pd.DataFrame:
+def _schools(parser: ColumnParser, today: date) -> pd.DataFrame:
     out = pd.DataFrame(index=parser.frame.index)
     out["urn"] = parser.integer("URN", required=True)
     parser.within("URN", out["urn"], *URNS)
