@@ -12,10 +12,11 @@ from sqlalchemy import Engine, Select, func, select
 
 from analytics.grades import (
     DERIVED,
+    GRADE_LABELS,
     REPORT_CARD,
     REPORT_CARD_AREAS,
     REPORT_CARD_LEVELS,
-    grade_label,
+    SATISFACTORY_UNTIL,
     headline_grades,
 )
 from analytics.store.models import ContextValue, ImportLog, Inspection, School, SchoolLink
@@ -204,7 +205,7 @@ def inspections_added(engine: Engine, import_id: int, scope: Scope | None = None
     added = added.loc[added["school_urn"].isin(known.index)].copy()
     added["school_name"] = known["name"].reindex(added["school_urn"]).to_numpy()
     added["la_name"] = known["la_name"].reindex(added["school_urn"]).to_numpy()
-    added["outcome"] = [_outcome_words(row) for _, row in added.iterrows()]
+    added["outcome"] = _outcome_words(added)
     previous = _previous_graded(engine, added, owners)
     columns = [
         "inspection_number", "start_date", "publication_date", "urn", "school_urn", "school_name",
@@ -254,20 +255,24 @@ def _previous_graded(engine: Engine, added: pd.DataFrame, owners: pd.Series) -> 
     return matched.set_index("_row")[list(empty.columns)].reindex(added.index)
 
 
-def _outcome_words(row: pd.Series) -> str:
-    """An inspection's outcome in words: the 1-4 grade, the report card's lowest area, or the ungraded
-    outcome as published."""
-    if not row["is_graded"]:
-        return str(row["ungraded_outcome"]) if isinstance(row["ungraded_outcome"], str) else "Ungraded"
-    if row["grade_source"] == REPORT_CARD:
-        levels = {row[a] for a in REPORT_CARD_AREAS if isinstance(row[a], str)}
-        lowest = next((level for level in reversed(REPORT_CARD_LEVELS) if level in levels), None)
-        safe = {True: "met", False: "not met"}.get(row["rc_safeguarding_met"], "not stated")
-        return f"Report card: lowest area {lowest or 'not stated'}; safeguarding {safe}"
-    if pd.isna(row["grade"]):
-        return "Not judged"
-    words = grade_label(row["grade"], row["start_date"])
-    return f"{words} (derived)" if row["grade_source"] == DERIVED else words
+def _outcome_words(frame: pd.DataFrame) -> pd.Series:
+    """Each inspection's outcome in words: the 1-4 grade (derived ones say so), the report card's lowest
+    area and safeguarding, or the ungraded outcome as published."""
+    out = pd.Series("Not judged", index=frame.index, dtype=object)
+    grade = pd.to_numeric(frame["grade"], errors="coerce")
+    labels = grade.map(GRADE_LABELS)
+    satisfactory = (grade == 3) & (pd.to_datetime(frame["start_date"]) <= pd.Timestamp(SATISFACTORY_UNTIL))
+    labels = labels.where(~satisfactory, "Satisfactory")
+    labels = labels.where(frame["grade_source"] != DERIVED, labels + " (derived)")
+    out = out.where(grade.isna(), labels)
+    lowest = pd.Series("not stated", index=frame.index, dtype=object)
+    for level in REPORT_CARD_LEVELS:  # best first: the worst level found last wins
+        lowest = lowest.where(~(frame[list(REPORT_CARD_AREAS)] == level).any(axis=1), level)
+    safe = frame["rc_safeguarding_met"].map(lambda v: {True: "met", False: "not met"}.get(v, "not stated"))
+    card = "Report card: lowest area " + lowest + "; safeguarding " + safe
+    out = out.where(frame["grade_source"] != REPORT_CARD, card)
+    ungraded = frame["ungraded_outcome"].where(frame["ungraded_outcome"].notna(), "Ungraded")
+    return out.where(frame["is_graded"].astype(bool), ungraded)
 
 
 # --------------------------------------------------------------------------- local authorities (LAIT)

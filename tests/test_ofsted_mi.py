@@ -282,6 +282,11 @@ def test_releases_and_the_inspections_each_one_added(merged: Engine) -> None:
     assert card["school_urn"] == 100025 and card["previous_grade"] == 1
     assert card["previous_start"] == date(2016, 1, 27)
     assert card["outcome"] == "Report card: lowest area expected standard; safeguarding met"
+    by_number = {r["Latest ungraded inspection number"]: r for r in mi_rows}
+    ungraded = added.loc[~added["is_graded"].astype(bool)]
+    assert len(ungraded) > 0
+    for number, outcome in zip(ungraded["inspection_number"], ungraded["outcome"], strict=True):
+        assert outcome == by_number[number]["Ungraded inspection overall outcome"]
     camden = inspections_added(merged, mi_import, Scope.la("Camden"))
     assert set(camden["la_name"]) == {"Camden"} and 0 < len(camden) < len(added)
     ofsted_mi.import_file(merged, OFSTED_MI_FILE)
