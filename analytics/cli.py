@@ -83,6 +83,8 @@ def _make_import_command(kind: str) -> None:
             f"{kind}: {file.name}: {result.rows_read:,} rows read, {result.rows_inserted:,} rows added, "
             f"{result.rows_updated:,} already present (updated)"
         )
+        for note in result.notes:
+            typer.echo(f"{kind}: {note}")
         from analytics.derived import refresh
 
         refresh(engine, progress=typer.echo)

@@ -32,6 +32,17 @@ REPORT_CARD_AREAS = (
     "rc_early_years",
     "rc_sixth_form",
 )
+#: Report-card area grades at or above the expected standard ("not applicable" areas are not graded).
+AT_OR_ABOVE_EXPECTED = ("exceptional", "strong standard", "expected standard")
+NOT_APPLICABLE = "not applicable"
+#: Categories of concern as Ofsted codes them: special measures (both frameworks), serious weaknesses
+#: (to Nov 2025), requires significant improvement (report cards), notice to improve (before 2012).
+CATEGORY_NAMES = {
+    "SM": "Special measures",
+    "SWK": "Serious weaknesses",
+    "RSI": "Requires significant improvement",
+    "NTI": "Notice to improve",
+}
 KEY_JUDGEMENTS = (
     "quality_of_education",
     "behaviour_and_attitudes",
@@ -59,15 +70,16 @@ def framework_for(start: date | None) -> str:
         return "Education inspection framework 2019"
     if start < REPORT_CARDS_FROM:
         return "EIF 2024/25 (no overall grade)"
-    return "Report cards 2025"
+    return REPORT_CARD_FRAMEWORK
 
 
+REPORT_CARD_FRAMEWORK = "Report cards 2025"
 FRAMEWORK_STARTS = (
     (date(2012, 9, 1), "2012 framework"),
     (date(2015, 9, 1), "Common inspection framework 2015"),
     (date(2019, 9, 1), "Education inspection framework 2019"),
     (NO_OVERALL_FROM, "EIF 2024/25 (no overall grade)"),
-    (REPORT_CARDS_FROM, "Report cards 2025"),
+    (REPORT_CARDS_FROM, REPORT_CARD_FRAMEWORK),
 )
 
 
@@ -192,6 +204,22 @@ def report_card_adverse(row: pd.Series) -> bool | None:
         or "urgent improvement" in grades
         or _is_false(safeguarding)
     )
+
+
+def report_card_category(grades: dict[str, str | None], safeguarding_met: bool | None) -> str | None:
+    """Category of concern implied by a report card's area grades (DESIGN.md section 2): 'SM' when
+    leadership and governance and another area are 'urgent improvement' (or leadership and governance is,
+    with safeguarding not met), 'RSI' for any other 'urgent improvement' or safeguarding not met.
+
+    Only for report cards whose category Ofsted did not publish; show the result labelled as derived.
+    """
+    urgent = {area for area, grade in grades.items() if grade == "urgent improvement"}
+    unsafe = _is_false(safeguarding_met)
+    if "rc_leadership_and_governance" in urgent and (len(urgent) > 1 or unsafe):
+        return "SM"
+    if urgent or unsafe:
+        return "RSI"
+    return None
 
 
 def headline_grades(inspections: pd.DataFrame) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analytics.grades import DERIVED, REPORT_CARD, headline_grades, headline_text
+from analytics.grades import DERIVED, REPORT_CARD, REPORT_CARD_AREAS, headline_grades, headline_text
 
 #: Inspection columns the headline needs (the headline rule's inputs plus dates and place).
 INSPECTION_COLUMNS = (
@@ -30,7 +30,9 @@ INSPECTION_COLUMNS = (
     "personal_development",
     "leadership_and_management",
     "safeguarding_effective",
-    "rc_leadership_and_governance",
+    *REPORT_CARD_AREAS,
+    "rc_safeguarding_met",
+    "category_derived",
 )
 #: Columns added to each school row by `headlines`.
 HEADLINE_COLUMNS = (
@@ -45,6 +47,9 @@ HEADLINE_COLUMNS = (
     "previous_grade",
     "previous_start",
     "previous_category",
+    *REPORT_CARD_AREAS,
+    "rc_safeguarding_met",
+    "category_derived",
 )
 OWN, INHERITED = "own", "inherited"
 
@@ -70,6 +75,9 @@ def headlines(schools: pd.DataFrame, latest: pd.DataFrame, previous: pd.DataFram
     out["previous_grade"] = before["grade"].to_numpy()
     out["previous_start"] = previous["start_date"].to_numpy()
     out["previous_category"] = previous["category_of_concern"].to_numpy()
+    # Report cards (grade_source 'report card'): their own scale, for metrics.report_card_kpis.
+    for column in (*REPORT_CARD_AREAS, "rc_safeguarding_met", "category_derived"):
+        out[column] = latest[column].to_numpy()
     return out
 
 

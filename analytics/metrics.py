@@ -10,7 +10,14 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.grades import adverse, good_or_better, stuck_below_good
+from analytics.grades import (
+    AT_OR_ABOVE_EXPECTED,
+    REPORT_CARD,
+    REPORT_CARD_AREAS,
+    adverse,
+    good_or_better,
+    stuck_below_good,
+)
 
 KPI_KEYS = (
     "schools_with_grade",
@@ -62,7 +69,8 @@ KPI_DEFINITIONS = {
     "schools_declined": "Schools whose headline grade is worse than at their previous graded inspection.",
     "schools_uninspected": (
         "Open schools with no graded inspection of their own or of a predecessor: excluded from the other "
-        "figures and counted here."
+        "figures and counted here. A school whose latest inspection is a report card (no single grade) is "
+        "inspected: see the report-card figures."
     ),
 }
 
@@ -99,7 +107,7 @@ def kpi_mask(headlines: pd.DataFrame, key: str) -> pd.Series:
         "schools_declined": lambda: movement(grade, headlines["previous_grade"].astype("float64"))
         == "declined",
         "schools_stuck_below_good": lambda: stuck_below_good(grade, headlines["previous_grade"]),
-        "schools_uninspected": lambda: ~graded,
+        "schools_uninspected": lambda: ~graded & (headlines["grade_source"] != REPORT_CARD),
         "schools_adverse": lambda: adverse(grade),
     }
     if key not in masks:
@@ -108,7 +116,9 @@ def kpi_mask(headlines: pd.DataFrame, key: str) -> pd.Series:
 
 
 def county_kpis(headlines: pd.DataFrame) -> dict[str, Any]:
-    """KPIs over open schools with a 1-4 headline grade; uninspected schools counted separately."""
+    """KPIs over open schools whose latest graded inspection has a 1-4 headline grade (`schools_with_grade`
+    says how many that covers). Report-card schools have no such grade: see `report_card_kpis`; uninspected
+    schools are counted separately (`uninspected_count`)."""
     graded = headlines[kpi_mask(headlines, "schools_with_grade")]
     good = kpi_mask(graded, "pct_schools_good_or_outstanding")
     pupils = pd.to_numeric(graded["pupils"], errors="coerce").fillna(0)
@@ -132,4 +142,42 @@ def county_kpis(headlines: pd.DataFrame) -> dict[str, Any]:
 
 
 def uninspected_count(headlines: pd.DataFrame) -> int:
+    """Schools with no graded inspection at all (a report card is an inspection, though it has no grade)."""
     return int(kpi_mask(headlines, "schools_uninspected").sum())
+
+
+REPORT_CARD_KPI_KEYS = (
+    "schools_with_report_card",
+    "pct_report_cards_expected_or_above",
+    "schools_any_needs_attention",
+    "schools_any_urgent_improvement",
+    "schools_safeguarding_not_met",
+    "schools_in_category_of_concern",
+    "schools_in_category_derived",
+)
+
+
+def report_card_kpis(headlines: pd.DataFrame) -> dict[str, Any]:
+    """Headline figures over schools whose latest graded inspection is a report card (DESIGN.md section 2).
+
+    Areas graded 'not applicable' (early years, post-16) are left out; "expected or above" needs every
+    graded area at expected standard, strong standard or exceptional. The category of concern is Ofsted's
+    where published; `schools_in_category_derived` counts those derived from the area grades instead.
+    """
+    cards = headlines.loc[headlines["grade_source"] == REPORT_CARD]
+    grades = cards[list(REPORT_CARD_AREAS)].astype(object)
+    graded = grades.notna() & (grades != "not applicable")
+    good = grades.isin(AT_OR_ABOVE_EXPECTED)
+    all_good = (good | ~graded).all(axis=1) & graded.any(axis=1)
+    category = cards["category_of_concern"].map(lambda v: isinstance(v, str) and v != "")
+    derived = cards["category_derived"].map(lambda v: v is True or v == 1)
+    unsafe = cards["rc_safeguarding_met"].map(lambda v: v is False or v == 0)
+    return {
+        "schools_with_report_card": int(len(cards)),
+        "pct_report_cards_expected_or_above": _pct(int(all_good.sum()), len(cards)),
+        "schools_any_needs_attention": int((grades == "needs attention").any(axis=1).sum()),
+        "schools_any_urgent_improvement": int((grades == "urgent improvement").any(axis=1).sum()),
+        "schools_safeguarding_not_met": int(unsafe.sum()),
+        "schools_in_category_of_concern": int(category.sum()),
+        "schools_in_category_derived": int((category & derived).sum()),
+    }

@@ -6,17 +6,26 @@ ORM objects never leave this module; callers get plain DataFrames.
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, Select, select
+from sqlalchemy import Engine, Select, func, select
 
 from analytics import headline
-from analytics.grades import headline_grades
+from analytics.grades import (
+    DERIVED,
+    GRADE_LABELS,
+    REPORT_CARD,
+    REPORT_CARD_AREAS,
+    REPORT_CARD_LEVELS,
+    SATISFACTORY_UNTIL,
+    headline_grades,
+)
 from analytics.scope import Scope
-from analytics.store.models import ContextValue, Inspection, School, SchoolLink
+from analytics.store.models import ContextValue, ImportLog, Inspection, School, SchoolLink
 
 SCHOOLS = School.__table__  # type: ignore[attr-defined]
 INSPECTIONS = Inspection.__table__  # type: ignore[attr-defined]
 LINKS = SchoolLink.__table__  # type: ignore[attr-defined]
 CONTEXT = ContextValue.__table__  # type: ignore[attr-defined]
+IMPORTS = ImportLog.__table__  # type: ignore[attr-defined]
 __all__ = ["Scope"]  # re-exported: callers import the scope with the queries that take it
 
 
@@ -126,6 +135,124 @@ def import_log(engine: Engine) -> pd.DataFrame:
         table.c.imported_at, table.c.imported_by,
     ).order_by(table.c.id.desc())
     return read_frame(engine, query)
+
+
+# ----------------------------------------------------------------------------------- Ofsted releases
+
+#: Import kinds that load an Ofsted release (the official statistics and the monthly management information).
+OFSTED_RELEASE_KINDS = ("ofsted-outcomes", "ofsted-mi")
+POINTER_COLUMNS = ("latest_graded_number", "previous_graded_number", "latest_ungraded_number")
+
+
+def ofsted_releases(engine: Engine) -> pd.DataFrame:
+    """Every Ofsted release imported, newest data first: import_id, kind, file_name, as_at, imported_at,
+    rows_read (schools listed), rows_added (rows the import added to the store) and inspections_added
+    (inspections it was the first to record, as `inspections_added` lists them)."""
+    firsts = (
+        select(INSPECTIONS.c.first_import_id, func.count().label("inspections_added"))
+        .group_by(INSPECTIONS.c.first_import_id)
+        .subquery()
+    )
+    query = (
+        select(
+            IMPORTS.c.id.label("import_id"), IMPORTS.c.kind, IMPORTS.c.file_name, IMPORTS.c.as_at,
+            IMPORTS.c.imported_at, IMPORTS.c.rows_read, IMPORTS.c.rows_inserted.label("rows_added"),
+            func.coalesce(firsts.c.inspections_added, 0).label("inspections_added"),
+        )
+        .outerjoin(firsts, firsts.c.first_import_id == IMPORTS.c.id)
+        .where(IMPORTS.c.kind.in_(OFSTED_RELEASE_KINDS))
+        .order_by(IMPORTS.c.as_at.desc(), IMPORTS.c.id.desc())
+    )
+    frame = read_frame(engine, query)
+    frame["inspections_added"] = frame["inspections_added"].astype("int64")
+    return frame
+
+
+def inspections_added(engine: Engine, import_id: int, scope: Scope | None = None) -> pd.DataFrame:
+    """The inspections an import was the first to record ("inspected since last month"), newest first.
+
+    One row each: inspection_number, start_date, publication_date, urn (at the time), school_urn and
+    school_name (the school it counts for now: the open school whose pointers name it, else the URN at the
+    time), la_name, is_graded, framework, outcome (in words), grade, grade_source, category_of_concern,
+    category_derived, the report-card areas, and the school's previous graded inspection before it
+    (previous_grade, previous_grade_source, previous_start, previous_framework).
+    """
+    added = read_frame(engine, select(INSPECTIONS).where(INSPECTIONS.c.first_import_id == import_id))
+    added = add_headline(added)
+    owners = _pointer_owners(engine)
+    added["school_urn"] = added["inspection_number"].map(owners).fillna(added["urn"]).astype("int64")
+    known = schools(engine, scope or Scope.england(), open_only=False).set_index("urn")
+    added = added.loc[added["school_urn"].isin(known.index)].copy()
+    added["school_name"] = known["name"].reindex(added["school_urn"]).to_numpy()
+    added["la_name"] = known["la_name"].reindex(added["school_urn"]).to_numpy()
+    added["outcome"] = _outcome_words(added)
+    previous = _previous_graded(engine, added, owners)
+    columns = [
+        "inspection_number", "start_date", "publication_date", "urn", "school_urn", "school_name",
+        "la_name", "is_graded", "framework", "outcome", "grade", "grade_source", "category_of_concern",
+        "category_derived", *REPORT_CARD_AREAS, "rc_safeguarding_met",
+    ]
+    out = added[columns].join(previous)
+    return out.sort_values(["start_date", "school_urn"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _pointer_owners(engine: Engine) -> pd.Series:
+    """inspection number -> the school whose pointers name it (open schools before closed ones)."""
+    columns = [SCHOOLS.c[c] for c in POINTER_COLUMNS]
+    pointers = read_frame(engine, select(SCHOOLS.c.urn, SCHOOLS.c.is_open, *columns))
+    long = pointers.melt(id_vars=["urn", "is_open"], value_vars=list(POINTER_COLUMNS), value_name="number")
+    long = long.dropna(subset=["number"]).sort_values(["is_open", "urn"], ascending=[False, False])
+    return long.drop_duplicates("number").set_index("number")["urn"]
+
+
+def _previous_graded(engine: Engine, added: pd.DataFrame, owners: pd.Series) -> pd.DataFrame:
+    """For each added row, the latest graded inspection of its school that started strictly before it."""
+    empty = pd.DataFrame(
+        {c: pd.Series(dtype=object) for c in
+         ("previous_grade", "previous_grade_source", "previous_start", "previous_framework")},
+        index=added.index,
+    )
+    if added.empty:
+        return empty
+    urns = sorted(set(added["school_urn"]) | set(added["urn"].astype("int64")))
+    graded = pd.concat(
+        [inspections(engine, [int(u) for u in urns]),
+         inspections_by_number(engine, [str(n) for n in owners.index[owners.isin(urns)]])],
+        ignore_index=True,
+    ).drop_duplicates("id")
+    graded = graded.loc[graded["is_graded"].astype(bool)].copy()
+    graded["school_urn"] = graded["inspection_number"].map(owners).fillna(graded["urn"]).astype("int64")
+    left = added[["school_urn"]].assign(_row=added.index, _d=pd.to_datetime(added["start_date"]))
+    right = graded.assign(_d=pd.to_datetime(graded["start_date"]))[
+        ["school_urn", "_d", "grade", "grade_source", "start_date", "framework"]
+    ].rename(columns={"start_date": "previous_start", "grade": "previous_grade",
+                      "grade_source": "previous_grade_source", "framework": "previous_framework"})
+    matched = pd.merge_asof(
+        left.sort_values("_d").astype({"_d": "datetime64[ns]"}),
+        right.sort_values("_d").astype({"_d": "datetime64[ns]"}),
+        on="_d", by="school_urn", allow_exact_matches=False, direction="backward",
+    )
+    return matched.set_index("_row")[list(empty.columns)].reindex(added.index)
+
+
+def _outcome_words(frame: pd.DataFrame) -> pd.Series:
+    """Each inspection's outcome in words: the 1-4 grade (derived ones say so), the report card's lowest
+    area and safeguarding, or the ungraded outcome as published."""
+    out = pd.Series("Not judged", index=frame.index, dtype=object)
+    grade = pd.to_numeric(frame["grade"], errors="coerce")
+    labels = grade.map(GRADE_LABELS)
+    satisfactory = (grade == 3) & (pd.to_datetime(frame["start_date"]) <= pd.Timestamp(SATISFACTORY_UNTIL))
+    labels = labels.where(~satisfactory, "Satisfactory")
+    labels = labels.where(frame["grade_source"] != DERIVED, labels + " (derived)")
+    out = out.where(grade.isna(), labels)
+    lowest = pd.Series("not stated", index=frame.index, dtype=object)
+    for level in REPORT_CARD_LEVELS:  # best first: the worst level found last wins
+        lowest = lowest.where(~(frame[list(REPORT_CARD_AREAS)] == level).any(axis=1), level)
+    safe = frame["rc_safeguarding_met"].map(lambda v: {True: "met", False: "not met"}.get(v, "not stated"))
+    card = "Report card: lowest area " + lowest + "; safeguarding " + safe
+    out = out.where(frame["grade_source"] != REPORT_CARD, card)
+    ungraded = frame["ungraded_outcome"].where(frame["ungraded_outcome"].notna(), "Ungraded")
+    return out.where(frame["is_graded"].astype(bool), ungraded)
 
 
 # --------------------------------------------------------------------------- local authorities (LAIT)

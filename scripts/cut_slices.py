@@ -2,7 +2,9 @@
 
 Every school of a few local authorities from the official outcomes file (the raw lines, bytes unchanged),
 and the rows of the 2005-2020 history for those schools and their predecessors. Tests derive hostile
-variants from these.
+variants from these. A second outcomes slice holds the schools the monthly management-information sample
+names (current URNs and URNs at the time of an inspection) and every school of Camden and the City of
+London, whose KPIs the tests recompute from both raw files.
 
     python scripts/cut_slices.py
 """
@@ -27,6 +29,10 @@ OUT = ROOT / "tests" / "data"
 LAS = ("Rutland", "Kensington and Chelsea", "Blackpool", "Hartlepool")
 OFSTED_SLICE = OUT / "ofsted_outcomes_slice_as_at_31_August_2025.csv"
 HISTORY_SLICE = OUT / "ofsted_history_slice.csv"
+MI_SAMPLE = ROOT / "data" / "ofsted-management-information-2026-05-sample"
+MI_SAMPLE /= "ofsted_mi_latest_inspections_2026-05_sample.csv"
+MI_LAS = ("Camden", "City of London")
+MI_OUTCOMES_SLICE = OUT / "ofsted_outcomes_mi_schools_slice_as_at_31_August_2025.csv"
 URN_COLUMNS = (
     "URN",
     "URN at time of latest graded inspection",
@@ -62,9 +68,27 @@ def cut_history(urns: set[str]) -> None:
     print(f"{HISTORY_SLICE.relative_to(ROOT)}: {len(kept) - 1} history rows")
 
 
+def cut_ofsted_for_mi_sample() -> None:
+    """The official file's rows for every school the sample names, and for every school of MI_LAS."""
+    sample = list(csv.reader(io.StringIO(MI_SAMPLE.read_text(encoding="utf-8"))))
+    named = {cell for row in sample[1:] for name, cell in zip(sample[0], row, strict=True)
+             if name == "URN" or name.startswith("URN at time")}
+    lines = _lines(OFSTED)
+    header = next(csv.reader([lines[0].decode("utf-8")]))
+    la, urn = header.index("Local authority"), header.index("URN")
+    kept = [lines[0]]
+    for line in lines[1:]:
+        row = next(csv.reader(io.StringIO(line.decode("utf-8"))))
+        if row[la] in MI_LAS or row[urn] in named:
+            kept.append(line)
+    MI_OUTCOMES_SLICE.write_bytes(b"".join(kept))
+    print(f"{MI_OUTCOMES_SLICE.relative_to(ROOT)}: {len(kept) - 1} schools")
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     cut_history(cut_ofsted())
+    cut_ofsted_for_mi_sample()
 
 
 if __name__ == "__main__":

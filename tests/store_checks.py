@@ -18,6 +18,8 @@ from analytics.store.engine import make_engine, migrate
 SLICES = Path(__file__).resolve().parent / "data"
 OFSTED_SLICE = SLICES / "ofsted_outcomes_slice_as_at_31_August_2025.csv"
 HISTORY_SLICE = SLICES / "ofsted_history_slice.csv"
+#: The official file's rows for the schools the monthly MI sample names, and all of Camden / City of London.
+MI_OUTCOMES_SLICE = SLICES / "ofsted_outcomes_mi_schools_slice_as_at_31_August_2025.csv"
 
 
 def tables() -> list[Table]:

@@ -302,18 +302,18 @@ def _release(tmp: Path, label: str, drop: int | None = None) -> Path:
 
 def test_a_wrongly_dated_release_can_be_replaced(empty_store: Engine, tmp_path: Path) -> None:
     """The August 2025 release loaded as if it were 31 October 2026 (a slip in the file name, not in the
-    future on the day of the import) blocks every genuine release until the right one replaces it."""
+    future on the day of the import) outranks every genuine release (an older release only fills gaps)
+    until the right one replaces it."""
     ofsted_outcomes.import_file(empty_store, _release(tmp_path, "31_October_2026"))
     inspections_before = read_frame(empty_store, select(Inspection.__table__))  # type: ignore[attr-defined]
     september = _release(tmp_path, "30_September_2025", drop=4)  # one school has closed
     gone = int(read_rows(OFSTED_SLICE)[4][1])
     assert read_rows(OFSTED_SLICE)[0][1] == "URN"
-    before = snapshot(empty_store)
-    with pytest.raises(ImportRejected) as caught:
-        ofsted_outcomes.import_file(empty_store, september)
-    refused(caught, september, "older than the one already loaded")
-    assert "--replace-later" in str(caught.value)
-    assert snapshot(empty_store) == before
+    merged = ofsted_outcomes.import_file(empty_store, september)
+    assert any("--replace-later" in note for note in merged.notes), merged.notes
+    schools = read_frame(empty_store, select(SCHOOLS)).set_index("urn")
+    assert str(schools["as_at"].max()) == "2026-10-31", "without --replace-later the later-dated facts stay"
+    assert bool(schools.loc[gone, "is_open"]), "an older release cannot close what a newer one listed"
 
     ofsted_outcomes.import_file(empty_store, september, replace_later=True)
     schools = read_frame(empty_store, select(SCHOOLS)).set_index("urn")
@@ -721,8 +721,8 @@ def test_cli_replace_later(cli_store: Engine, tmp_path: Path) -> None:
     wrong = _release(tmp_path, "31_October_2026")
     assert cli("ofsted-outcomes", str(wrong)).exit_code == 0
     right = _release(tmp_path, "30_September_2025")
-    refused_run = cli("ofsted-outcomes", str(right))
-    assert refused_run.exit_code == 3 and "--replace-later" in refused_run.output
+    merged_run = cli("ofsted-outcomes", str(right))
+    assert merged_run.exit_code == 0 and "--replace-later" in merged_run.output
     assert cli("ofsted-outcomes", str(right), "--replace-later").exit_code == 0
     assert str(read_frame(cli_store, select(SCHOOLS))["as_at"].max()) == "2025-09-30"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from sqlalchemy import Engine
-from store_checks import HISTORY_SLICE, OFSTED_SLICE, snapshot
+from store_checks import HISTORY_SLICE, MI_OUTCOMES_SLICE, OFSTED_SLICE, snapshot
 
 from analytics.ingest import ofsted_history, ofsted_outcomes
 from analytics.ingest.common import ImportRejected, read_workbook_strict
@@ -171,12 +171,6 @@ def _no_start_date(tmp: Path) -> Path:
     return write_rows(tmp / OFSTED_SLICE.name, rows)
 
 
-def _older_release(tmp: Path) -> Path:
-    path = tmp / OFSTED_SLICE.name.replace("31_August_2025", "31_July_2025")
-    path.write_bytes(OFSTED_SLICE.read_bytes())
-    return path
-
-
 def _garbage(tmp: Path) -> Path:
     path = tmp / OFSTED_SLICE.name
     path.write_bytes(random.Random(2).randbytes(50_000))  # noqa: S311
@@ -267,9 +261,6 @@ HOSTILE: dict[str, Hostile] = {
     ),
     "inspection number without start date": Hostile(
         _no_start_date, outcomes, "no start date", TARGET_ROW, "Previous inspection start date"
-    ),
-    "older release than the one loaded": Hostile(
-        _older_release, outcomes, "older than the one already loaded"
     ),
     "duplicate header column": Hostile(_duplicate_header, outcomes, "appears twice", 1, "Region"),
     "binary garbage": Hostile(_garbage, outcomes, "binary"),
@@ -397,8 +388,11 @@ def test_cut_slices_script_reproduces_the_committed_slices(
     spec.loader.exec_module(module)
     monkeypatch.setattr(module, "OFSTED_SLICE", tmp_path / OFSTED_SLICE.name)
     monkeypatch.setattr(module, "HISTORY_SLICE", tmp_path / HISTORY_SLICE.name)
+    monkeypatch.setattr(module, "MI_OUTCOMES_SLICE", tmp_path / MI_OUTCOMES_SLICE.name)
     monkeypatch.setattr(module, "OUT", tmp_path)
     monkeypatch.setattr(module, "ROOT", tmp_path.parent)
     module.cut_history(module.cut_ofsted())
+    module.cut_ofsted_for_mi_sample()
     assert (tmp_path / OFSTED_SLICE.name).read_bytes() == OFSTED_SLICE.read_bytes()
     assert (tmp_path / HISTORY_SLICE.name).read_bytes() == HISTORY_SLICE.read_bytes()
+    assert (tmp_path / MI_OUTCOMES_SLICE.name).read_bytes() == MI_OUTCOMES_SLICE.read_bytes()

@@ -1062,6 +1062,22 @@ class ColumnParser:
             self.problems.append(Problem(int(row), column, reason.format(
                 value=f"{later[row]:%d/%m/%Y}", other=f"{earlier[row]:%d/%m/%Y}")))
 
+    def within(self, column: str, values: pd.Series, low: Any = None, high: Any = None) -> None:
+        """Flag parsed `values` of `column` outside the plausible range [low, high] (either end optional).
+
+        Numbers or dates (parsed `datetime.date` objects); missing values are left to the other checks.
+        """
+        dates = values.dtype == object
+        if dates:
+            values = pd.to_datetime(values)
+        for bound, outside, word in ((low, "lt", "before" if dates else "below"),
+                                     (high, "gt", "after" if dates else "above")):
+            if bound is None:
+                continue
+            limit = pd.Timestamp(bound) if dates else bound
+            bad = getattr(values, outside)(limit).fillna(False).astype(bool) & values.notna()
+            self._flag(column, bad, "'{value}' is implausible: " + f"{word} {bound}")
+
     def unique(self, columns: list[str], label: str) -> None:
         """Every repeated key (rows with a blank key part are left to the required checks), naming the first
         row with the same key: one pass over the rows (factorised keys), whatever the number of duplicates."""
@@ -1200,9 +1216,19 @@ def upsert(
 
 
 def upsert_frame(
-    connection: Connection, table: Table, frame: pd.DataFrame, keys: Sequence[str], *, update: bool = True
+    connection: Connection,
+    table: Table,
+    frame: pd.DataFrame,
+    keys: Sequence[str],
+    *,
+    update: bool = True,
+    merge: Callable[[Any], Mapping[str, Any]] | None = None,
 ) -> None:
-    """`upsert` straight from a DataFrame (column-wise conversion: much faster than building dicts)."""
+    """`upsert` straight from a DataFrame (column-wise conversion: much faster than building dicts).
+
+    `merge(stmt)` may give the SET clause of ON CONFLICT DO UPDATE (SQL expressions over `stmt.excluded`
+    and the table's columns), for merge rules other than "the new row wins".
+    """
     if frame.empty:
         return
     columns, bound = {}, set()
@@ -1215,7 +1241,7 @@ def upsert_frame(
             columns[name] = _python_values(frame[name], _python_type(column))
             if isinstance(column.type, Boolean):
                 bound.add(name)  # Python bools bind as themselves (SQLite stores 1/0, as SQLAlchemy does)
-    _execute_upsert(connection, table, columns, keys, update=update, bound=bound)
+    _execute_upsert(connection, table, columns, keys, update=update, bound=bound, merge=merge)
 
 
 def _sqlite_dates(values: pd.Series) -> list[str | None]:
@@ -1234,6 +1260,7 @@ def _execute_upsert(
     *,
     update: bool,
     bound: set[str] | frozenset[str] = frozenset(),
+    merge: Callable[[Any], Mapping[str, Any]] | None = None,
 ) -> None:
     """Compile the upsert once and hand all rows to the driver's executemany (no per-row SQLAlchemy work).
 
@@ -1244,7 +1271,9 @@ def _execute_upsert(
     insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
     stmt = insert(table).values({name: bindparam(name) for name in columns})
     changing = [name for name in columns if name not in keys]
-    if update and changing:
+    if merge is not None:
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=dict(merge(stmt)))
+    elif update and changing:
         stmt = stmt.on_conflict_do_update(
             index_elements=list(keys), set_={name: stmt.excluded[name] for name in changing}
         )

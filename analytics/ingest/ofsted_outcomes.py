@@ -5,11 +5,11 @@ latest ungraded), each under the URN the school had at the time (predecessor URN
 upserted on their Ofsted inspection number and never deleted, so monthly releases build the history up.
 
 Releases are dated "as at" (from the file name, or the `as_at` option / CLI `--as-at`). A release dated after
-today is refused, and so is a release older than the newest loaded. If a release was loaded with a wrong
-(later) date, import the right file with `replace_later=True` (CLI `--replace-later`): it is accepted although
-a later release is loaded, and it replaces every later-dated release: schools those releases listed are
-re-dated to this release (open if this file lists them, closed if not). Inspections they brought are kept (an
-inspection is never deleted); the import log keeps its rows.
+today is refused. A release older than one already loaded is merged: it only fills what newer releases did not
+state (`analytics.ingest.ofsted_merge`). If a release was loaded with a wrong (later) date, import the right
+file with `replace_later=True` (CLI `--replace-later`): every fact the later-dated releases stated is re-dated
+to this release first, so this release's facts replace theirs (schools are open if this file lists them).
+Inspections they brought are kept (an inspection is never deleted); the import log keeps its rows.
 """
 
 from __future__ import annotations
@@ -39,7 +39,15 @@ from analytics.ingest.common import (
     Problem,
     query_frame,
     read_csv_strict,
-    upsert_frame,
+)
+from analytics.ingest.ofsted_merge import (
+    POINTERS,
+    add_predecessor_stubs,
+    close_missing_from_complete_release,
+    merge_inspections,
+    merge_pointers,
+    merge_schools,
+    redate_later_releases,
 )
 from analytics.ingest.runner import run_in_transaction
 from analytics.store.models import Inspection, School
@@ -304,34 +312,22 @@ def write(
     connection: Connection, path: Path, schools: pd.DataFrame, inspections: pd.DataFrame, as_at: date,
     *, replace_later: bool = False,
 ) -> None:
-    """Upsert schools and inspections; mark schools missing from a newer release as closed."""
-    school_table = School.__table__  # type: ignore[attr-defined]
-    # max() ignores the NULL as_at of predecessor stubs (ORDER BY ... DESC puts NULLs first on PostgreSQL).
-    newest = connection.execute(select(func.max(School.as_at))).scalar()
-    if newest is not None and newest > as_at:
-        if not replace_later:
-            hint = (
-                " If that release's date is wrong, import the right release with --replace-later: it "
-                "replaces every release dated after it."
-            )
-            raise ImportRejected(path, [Problem(None, None, (
-                f"this release (as at {as_at}) is older than the one already loaded ({newest}).{hint}"))])
-        # The later-dated releases were wrongly dated: their schools take this release's view (the upsert
-        # below reopens those this file lists).
-        connection.execute(
-            update(school_table).where(school_table.c.as_at > as_at).values(as_at=as_at, is_open=False)
-        )
-    upsert_frame(connection, school_table, schools, ["urn"])
-    upsert_frame(connection, school_table, _predecessor_stubs(schools, inspections), ["urn"], update=False)
-    connection.execute(
-        update(school_table)
-        .where(school_table.c.is_open.is_(True), school_table.c.as_at < as_at)
-        .values(is_open=False)
-    )
-    inspection_table = Inspection.__table__  # type: ignore[attr-defined]
+    """Merge the release into the store (`analytics.ingest.ofsted_merge`): an older release only fills gaps,
+    and schools missing from it are closed only if no newer release listed them.
+
+    With `replace_later` the releases dated after this one were wrongly dated: what they stated is re-dated to
+    this release first, so this release's facts replace theirs (their inspections are kept).
+    """
+    if replace_later:
+        redate_later_releases(connection, as_at)
+    merge_schools(connection, schools, as_at)
+    add_predecessor_stubs(connection, _predecessor_stubs(schools, inspections), as_at)
+    close_missing_from_complete_release(connection, as_at)
     rows = with_frameworks(inspections)
-    _adopt_history_rows(connection, rows)
-    upsert_frame(connection, inspection_table, rows, ["inspection_number"])
+    adopt_history_rows(connection, rows)
+    merge_inspections(connection, rows, as_at)
+    claims = schools.melt(id_vars="urn", value_vars=list(POINTERS), value_name="inspection_number")
+    merge_pointers(connection, claims[["urn", "inspection_number"]].dropna())
 
 
 def _predecessor_stubs(schools: pd.DataFrame, inspections: pd.DataFrame) -> pd.DataFrame:
@@ -339,12 +335,10 @@ def _predecessor_stubs(schools: pd.DataFrame, inspections: pd.DataFrame) -> pd.D
     known = set(schools["urn"].astype(int))
     stubs = inspections.loc[~inspections["urn"].isin(known), ["urn", "laestab", "school_name", "school_type"]]
     stubs = stubs.dropna(subset=["urn", "school_name"]).drop_duplicates("urn")
-    stubs = stubs.rename(columns={"school_name": "name"})
-    stubs["is_open"] = False
-    return stubs
+    return stubs.rename(columns={"school_name": "name"})
 
 
-def _adopt_history_rows(connection: Connection, inspections: pd.DataFrame) -> None:
+def adopt_history_rows(connection: Connection, inspections: pd.DataFrame) -> None:
     """Give an official inspection number to the scraped-history row of the same inspection (same URN, dates
     within 7 days), so one inspection is never stored twice whichever file is imported first."""
     table = Inspection.__table__  # type: ignore[attr-defined]
@@ -402,7 +396,9 @@ def import_file(
     path = Path(path)
     schools, inspections, as_at = parse(path, as_at)
     tables = [School.__table__, Inspection.__table__]  # type: ignore[attr-defined]
-    return run_in_transaction(
+    with engine.connect() as connection:
+        newest = connection.execute(select(func.max(School.as_at))).scalar()  # type: ignore[arg-type]
+    result = run_in_transaction(
         engine,
         kind=KIND,
         path=path,
@@ -412,3 +408,11 @@ def import_file(
         write=lambda connection: write(connection, path, schools, inspections, as_at,
                                        replace_later=replace_later),
     )
+    if newest is not None and newest > as_at:
+        result.notes.append(
+            f"this release (as at {as_at:%d/%m/%Y}) is older than the newest loaded ({newest:%d/%m/%Y}): "
+            + ("it replaced every later-dated release." if replace_later else
+               "it only filled what the newer release did not state. If that release was wrongly dated, "
+               "import the right release again with --replace-later.")
+        )
+    return result

@@ -21,6 +21,7 @@ from analytics.ingest import (
     gias_links,
     lait,
     ofsted_history,
+    ofsted_mi,
     ofsted_outcomes,
 )
 from analytics.ingest.common import ImportResult
@@ -30,6 +31,8 @@ OFSTED_FILE = (
     OFSTED_DIR
     / "State-funded_schools_inspections_and_outcomes_as_at_31_August_2025.converted-from-parquet.csv"
 )
+OFSTED_MI_DIR = DATA_DIR / "ofsted-management-information-2026-05-sample"
+OFSTED_MI_FILE = OFSTED_MI_DIR / "ofsted_mi_latest_inspections_2026-05_sample.csv"
 HISTORY_FILE = DATA_DIR / "ofsted-inspection-history-2005-2020-scraped" / "ofsted_ratings_2018.csv"
 GIAS_LINKS_FILE = DATA_DIR / "gias-establishment-links-2025" / "links_edubasealldata.csv"
 KSP_2019_DIR = DATA_DIR / "dfe-performance-tables-2019-england-ksp"
@@ -68,6 +71,11 @@ IMPORTERS: dict[str, Importer] = {
                  ofsted_outcomes.import_file, (Bundled(OFSTED_FILE),)),
         Importer(ofsted_history.KIND, "Graded-inspection history 2005-2020 (URN, Rating, Inspection Date)",
                  ofsted_history.import_file, (Bundled(HISTORY_FILE),)),
+        # After the official file: newer facts merge into it (a later release never erases an earlier one).
+        Importer(ofsted_mi.KIND,
+                 "Ofsted monthly 'Management information - state-funded schools - latest inspections' CSV "
+                 "(report-card or earlier edition; --as-at if the file name has no date)",
+                 ofsted_mi.import_file, (Bundled(OFSTED_MI_FILE),)),
         Importer(gias_links.KIND, "GIAS links_edubasealldata CSV (predecessor/successor URNs)",
                  gias_links.import_file, (Bundled(GIAS_LINKS_FILE),)),
         Importer(dfe_census.KIND, "DfE census CSV (england_census; needs --year, e.g. 2019)",

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, insert, text
+from sqlalchemy import Connection, Engine, Table, insert, text, update
 from sqlalchemy.exc import DBAPIError
 
 from analytics.ingest.common import (
@@ -31,7 +31,7 @@ from analytics.ingest.common import (
     report_progress,
     sha256_of,
 )
-from analytics.store.models import ImportLog
+from analytics.store.models import ImportLog, Inspection
 
 LOCK_WAIT_SECONDS = 600
 #: Name of the PostgreSQL advisory lock (hashed with the schema: one lock per store).
@@ -87,13 +87,14 @@ def run_in_transaction(
             after = sum(count_rows(connection, t) for t in tables)
             result.rows_inserted = after - before
             result.rows_updated = max(rows_read - result.rows_inserted, 0)
-            connection.execute(
+            logged = connection.execute(
                 insert(ImportLog.__table__).values(  # type: ignore[attr-defined]
                     kind=kind, file_name=path.name, sha256=digest, rows_read=rows_read,
                     rows_inserted=result.rows_inserted, rows_updated=result.rows_updated, as_at=as_at,
                     imported_at=now_utc(), imported_by=_who(),
                 )
             )
+            _stamp_new_inspections(connection, int(logged.inserted_primary_key[0]))  # type: ignore[index]
             report_progress("saving", 0.97)
     except DBAPIError as error:
         raise ImportRejected(path, [Problem(None, None, describe_database_error(error))]) from None
@@ -129,6 +130,15 @@ def describe_os_error(error: OSError) -> str:
         return "the disk is full: nothing was imported; free some space and import again"
     reason = error.strerror or str(error)
     return f"the file or the database cannot be read or written ({reason}): nothing was imported"
+
+
+def _stamp_new_inspections(connection: Connection, import_id: int) -> None:
+    """Inspections this import added (no import recorded them before) remember it; rows already known keep
+    the import that first recorded them. Done here, once, so every importer gets it (`inspections_added`)."""
+    table = Inspection.__table__  # type: ignore[attr-defined]
+    connection.execute(
+        update(table).where(table.c.first_import_id.is_(None)).values(first_import_id=import_id)
+    )
 
 
 def _who() -> str | None:

@@ -49,6 +49,9 @@ class SchoolBase(SQLModel):
     monitoring_since_graded: int | None = None
     warning_notices_2024_25: int | None = None
     as_at: date | None = Field(default=None, description="Date of the release that last listed the school")
+    status_as_at: date | None = Field(
+        default=None, description="Date of the release that last set is_open (open, closed or superseded)"
+    )
 
 
 class School(SchoolBase, table=True):
@@ -88,7 +91,26 @@ class InspectionBase(SQLModel):
     rc_early_years: str | None = None
     rc_sixth_form: str | None = None
     rc_safeguarding_met: bool | None = None
+    # Each report-card area keeps the date of its own grade (a later visit may re-grade one area).
+    rc_inclusion_date: date | None = None
+    rc_curriculum_and_teaching_date: date | None = None
+    rc_achievement_date: date | None = None
+    rc_attendance_and_behaviour_date: date | None = None
+    rc_personal_development_date: date | None = None
+    rc_leadership_and_governance_date: date | None = None
+    rc_early_years_date: date | None = None
+    rc_sixth_form_date: date | None = None
+    rc_safeguarding_date: date | None = None
+    category_derived: bool | None = Field(
+        default=None, description="True: category of concern derived from the area grades, not published"
+    )
     source: str = Field(description="publication the row came from")
+    release_as_at: date | None = Field(
+        default=None, description="As-at date of the newest release that stated this inspection"
+    )
+    first_import_id: int | None = Field(
+        default=None, description="import_log row that first recorded the inspection"
+    )
 
 
 class Inspection(InspectionBase, table=True):
