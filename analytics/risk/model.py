@@ -207,9 +207,15 @@ def _attainment(X: pd.DataFrame) -> pd.Series:
     return ks2.where(ks2.notna(), ks4 * 1.4)
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
+def log_odds(p: Any) -> np.ndarray:
+    """log(p / (1 - p)), with p kept away from 0 and 1."""
     p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
+    return np.asarray(np.log(p / (1 - p)), dtype=float)
+
+
+def probability(log_odds_values: Any) -> np.ndarray:
+    """The inverse of `log_odds`."""
+    return np.asarray(1.0 / (1.0 + np.exp(-np.asarray(log_odds_values, dtype=float))), dtype=float)
 
 
 NO_CALIBRATION = "none"
@@ -244,9 +250,10 @@ class LogOddsScore(ClassifierMixin, BaseEstimator):
         return (self.decision_function(X) > 0).astype(float)
 
 
-def _calibration_map(log_odds: np.ndarray, y: np.ndarray) -> CalibratedClassifierCV:
+def _calibration_map(scores: np.ndarray, y: np.ndarray) -> CalibratedClassifierCV:
+    """scikit-learn's sigmoid calibration of log-odds `scores` (a frozen, already fitted scoring function)."""
     frozen = FrozenEstimator(LogOddsScore().fit())
-    return CalibratedClassifierCV(frozen, method="sigmoid").fit(log_odds.reshape(-1, 1), y)
+    return CalibratedClassifierCV(frozen, method="sigmoid").fit(scores.reshape(-1, 1), y)
 
 
 def _quintile_key(values: Any) -> np.ndarray:
@@ -264,22 +271,23 @@ class Calibration:
     fitted_to: str = ""
     n: int = 0
 
-    def apply(self, probability: np.ndarray, idaci_quintile: Any) -> np.ndarray:
-        probability = np.asarray(probability, dtype=float)
+    def apply(self, risk: np.ndarray, idaci_quintile: Any) -> np.ndarray:
+        """Calibrated probabilities for the model's own probabilities `risk`."""
+        risk = np.asarray(risk, dtype=float)
         if self.method == NO_CALIBRATION or not self.maps:
-            return probability
-        log_odds = _logit(probability).reshape(-1, 1)
-        out = np.asarray(self.maps[ALL].predict_proba(log_odds)[:, 1], dtype=float)
+            return risk
+        scores = log_odds(risk).reshape(-1, 1)
+        out = np.asarray(self.maps[ALL].predict_proba(scores)[:, 1], dtype=float)
         if self.method == SIGMOID_BY_QUINTILE:
             keys = _quintile_key(idaci_quintile)
             for key, mapping in self.maps.items():
                 inside = keys == key
                 if key != ALL and inside.any():
-                    out[inside] = mapping.predict_proba(log_odds[inside])[:, 1]
+                    out[inside] = mapping.predict_proba(scores[inside])[:, 1]
         return out
 
 
-def fit_calibration(method: str, probability: np.ndarray, examples: pd.DataFrame) -> Calibration:
+def fit_calibration(method: str, risk: np.ndarray, examples: pd.DataFrame) -> Calibration:
     """Learn `method` from out-of-time probabilities of `examples` (columns adverse, idaci_quintile,
     start_date)."""
     calibration = Calibration(
@@ -291,15 +299,15 @@ def fit_calibration(method: str, probability: np.ndarray, examples: pd.DataFrame
     if method == NO_CALIBRATION:
         return calibration
     y = examples["adverse"].to_numpy(dtype=float)
-    log_odds = _logit(probability)
-    calibration.maps[ALL] = _calibration_map(log_odds, y)
+    scores = log_odds(risk)
+    calibration.maps[ALL] = _calibration_map(scores, y)
     if method == SIGMOID_BY_QUINTILE:
         keys = _quintile_key(examples["idaci_quintile"])
         for key in sorted(set(keys) - {ALL}):
             inside = keys == key
             positives = int(y[inside].sum())
             if inside.sum() >= MIN_GROUP_CALIBRATION and min(positives, int(inside.sum()) - positives) >= 20:
-                calibration.maps[key] = _calibration_map(log_odds[inside], y[inside])
+                calibration.maps[key] = _calibration_map(scores[inside], y[inside])
     return calibration
 
 

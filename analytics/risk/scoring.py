@@ -11,7 +11,7 @@ import pandas as pd
 
 from analytics.risk.data import Inputs, current
 from analytics.risk.explain import drivers
-from analytics.risk.model import TrainedModel
+from analytics.risk.model import TrainedModel, log_odds, probability
 
 #: Bands by national rank of the score: top 10% "high", next 10% "elevated" (recall/precision at these
 #: cut-offs are reported in the model card).
@@ -95,23 +95,14 @@ def likely_range(risk: pd.Series, reliability: list[dict[str, Any]] | None) -> t
     starts = np.array([row["from"] for row in reliability])
     values = risk.to_numpy(dtype=float)
     position = np.clip(np.searchsorted(starts, values, side="right") - 1, 0, None)
-    predicted = _logit(np.array([row["mean_predicted"] for row in reliability]))[position]
-    lows = _logit(np.array([row["low"] for row in reliability]))[position] - predicted
-    highs = _logit(np.array([row["high"] for row in reliability]))[position] - predicted
-    own = _logit(values)
+    predicted = log_odds(np.array([row["mean_predicted"] for row in reliability]))[position]
+    lows = log_odds(np.array([row["low"] for row in reliability]))[position] - predicted
+    highs = log_odds(np.array([row["high"] for row in reliability]))[position] - predicted
+    own = log_odds(values)
     return (
-        pd.Series(_expit(own + lows), index=risk.index),
-        pd.Series(_expit(own + highs), index=risk.index),
+        pd.Series(probability(own + lows), index=risk.index),
+        pd.Series(probability(own + highs), index=risk.index),
     )
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=float), 1e-4, 1 - 1e-4)
-    return np.asarray(np.log(p / (1 - p)), dtype=float)
-
-
-def _expit(x: np.ndarray) -> np.ndarray:
-    return np.asarray(1.0 / (1.0 + np.exp(-x)), dtype=float)
 
 
 def group_cautions(backtests: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
