@@ -191,7 +191,7 @@ def run_backtest(
         **evaluate(scored),
         "model": model.kind,
         "validation_auc": model.validation,
-        "calibration": model.calibration.method,
+        "calibration_method": model.calibration.method,
         "calibration_fitted_from": model.calibration.fitted_from,
         "calibration_fitted_to": model.calibration.fitted_to,
         "calibration_validation_brier": model.calibration_validation,

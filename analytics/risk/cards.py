@@ -73,6 +73,7 @@ def backtest_table(backtests: list[dict[str, Any]]) -> pd.DataFrame:
             "Precision at 10%": _r(b["precision_at_10pct"]),
             "Brier": _r(b["brier"]),
             "Logistic AUC": _r(b.get("logit_auc")),
+            "Calibration (chosen by validation)": b.get("calibration_method", ""),
         }
         for b in backtests
     ]
