@@ -18,6 +18,12 @@ successor.
 School history is followed across URNs (academy conversions) with GIAS links when present, and with
 Ofsted's own
 "latest/previous graded" pointers, which already name the predecessor URN for inherited grades.
+
+Recent adverse rates (`RATE_FEATURES`: England, the school's IDACI quintile, its phase; the 12 months before
+the start date) let the model follow a changing rate. Mainstream attainment and progress measures are left
+unknown for special schools and PRUs (`MAINSTREAM_PHASES_ONLY`). Dated ungraded inspections and report-card
+area grades are not features yet (another issue): they would join as further as-of steps in
+`_feature_frame`, each with its own `_asof_*` column, which the leakage test then covers.
 """
 
 from __future__ import annotations

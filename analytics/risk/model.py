@@ -173,7 +173,7 @@ class LogitModel(ClassifierMixin, BaseEstimator):
         return np.asarray(design @ terms.to_numpy() + self.params_["Intercept"], dtype=float)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        p = probability(self.decision_function(X))
         return np.column_stack([1 - p, p])
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
