@@ -31,10 +31,10 @@ def _summary(meta: dict[str, Any]) -> None:
     st.write(
         "Predicts whether a school's next graded inspection will be Requires improvement or Inadequate "
         f"(2024/25 grades derived from key judgements). Chosen model: {meta['kind']}, trained at "
-        f"{meta['trained_at']} on {meta['n_train']:,} graded inspections ({meta['first_example']} to "
-        f"{meta['last_example']}) that had an earlier graded inspection at the same school or its "
-        f"predecessor, with the data as at import {meta.get('data_version')}. Every open school with a "
-        f"graded inspection was scored on {meta.get('scored_on', '?')}. Training took "
+        f"{risk.when(meta['trained_at'])} on {meta['n_train']:,} graded inspections "
+        f"({meta['first_example']} to {meta['last_example']}) that had an earlier graded inspection at the "
+        f"same school or its predecessor, on the data as at import number {meta.get('data_version')}. Every "
+        f"open school with a graded inspection was scored on {meta.get('scored_on', '?')}. Training took "
         f"{meta.get('train_seconds', '?')} s in all (final fit {meta.get('fit_seconds', '?')} s)."
     )
 

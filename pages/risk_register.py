@@ -76,8 +76,9 @@ def render() -> None:
         "Inadequate. Likely range = where the risk of schools scored like this one lay in the backtests "
         "(95%). Rank in LA: 1 = the riskiest scored school of the LA. Bands rank all of England: high = "
         "riskiest 10%, elevated = next 10%. "
-        f"Scored on {meta.get('scored_on', '?')} by the model trained at {meta['trained_at']} (see the Model "
-        f"card). Due dates are approximate, as at {as_of:%d %b %Y} (see the school page for the rule used)."
+        f"Scored on {meta.get('scored_on', '?')} by the model trained at {risk.when(meta['trained_at'])} "
+        f"(see the Model card). Due dates are approximate, as at {as_of:%d %b %Y} (see the school page for "
+        "the rule used)."
     )
     if meta.get("data_version") != version:
         st.warning(

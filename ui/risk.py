@@ -8,7 +8,7 @@ are read on every run (two cheap queries).
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -29,6 +29,12 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 def plain(text: object) -> str:
     """Text from the data made safe for Streamlit elements that interpret Markdown (titles, captions)."""
     return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+def when(iso: str) -> str:
+    """A stored timestamp for people: '30 Nov 2026 09:50 UTC'."""
+    stamp = datetime.fromisoformat(iso)
+    return f"{stamp.day} {stamp:%b %Y %H:%M} UTC"
 
 
 def data_version() -> int:

@@ -89,8 +89,8 @@ def risk_listing(headlines: pd.DataFrame, scores: pd.DataFrame, as_of: date) -> 
                 likely_range_text(low, high)
                 for low, high in zip(joined["risk_low"], joined["risk_high"], strict=True)
             ],
-            "Reliability": [CAUTION_FLAG if text else "" for text in caution],
             "Rank in LA": rank_in_la(joined["risk"]),
+            "Reliability": [CAUTION_FLAG if text else "" for text in caution],
             "Band": joined["band"].fillna(NOT_SCORED),
             "Riskiest share of England": joined["national_share"],
             "Drivers": joined["drivers"].fillna("no graded inspection recorded: the model cannot score it"),
