@@ -247,44 +247,11 @@ def backtest_command(
 
 @app.command("train")
 def train_command() -> None:
-    """Fit the model on the whole history, with time-split backtests, and store it under data/models/."""
-    import time
+    """Fit the model on the whole history, with time-split backtests, and store it in the database."""
+    from analytics.risk.training import train_and_store
 
-    import pandas as pd
-
-    from analytics.risk import store
-    from analytics.risk.backtest import curves, run_backtest
-    from analytics.risk.data import examples, load_inputs
-    from analytics.risk.model import fit_models
-    from analytics.risk.scoring import score_schools
-    from analytics.store import data_version
-
-    engine = get_engine()
-    inputs = load_inputs(engine)
-    frame = examples(inputs)
-    last = frame["start_date"].max()
-    windows = [(pd.Timestamp("2023-09-01"), pd.Timestamp("2024-08-31"))]
-    latest_start = pd.Timestamp(year=last.year - (last.month < 9), month=9, day=1)
-    if latest_start > windows[0][0]:
-        windows.append((latest_start, last))
-    backtests = []
-    for start, end in windows:
-        result = run_backtest(frame, start, end)
-        backtests.append({**result.metrics, **curves(result.scored)})
-        typer.echo(f"backtest {start.date()}..{end.date()}: auc {result.metrics['auc']:.3f}, "
-                   f"recall@20% {result.metrics['recall_at_20pct']:.3f}")
-    began = time.perf_counter()
-    model = fit_models(frame, last + pd.Timedelta(days=1))
-    seconds = time.perf_counter() - began
-    coefficients = model.logit.coefficients().to_dict(orient="records")
-    scores = score_schools(model, inputs, date.today())
-    path = store.save(model, {"backtests": backtests, "logit_coefficients": coefficients,
-                              "data_version": data_version(engine), "scored_on": str(date.today()),
-                              "n_examples": len(frame),
-                              "first_example": str(frame["start_date"].min().date()),
-                              "last_example": str(last.date()), "fit_seconds": round(seconds, 1)},
-                      scores=scores)
-    typer.echo(f"Model ({model.kind}) trained on {model.n_train:,} inspections in {seconds:.1f} s: {path}")
+    if train_and_store(get_engine(), progress=typer.echo) is None:
+        fail("Too few graded inspections in the store to train: run `python -m analytics init-demo`.", code=3)
 
 
 @app.command("score")
@@ -295,30 +262,43 @@ def score_command(
     limit: Annotated[int | None, typer.Option(help="only the N riskiest schools")] = None,
 ) -> None:
     """Score every open school with the stored model (riskiest first)."""
+    from analytics import derived
     from analytics.queries import la_names
     from analytics.risk import store
     from analytics.risk.data import load_inputs
     from analytics.risk.scoring import score_schools
+    from analytics.store import data_version
 
+    if format not in ("csv", "json"):
+        fail(f"Unknown format '{format}': use csv or json.", code=2)
+    engine = get_engine()
     try:
-        loaded = store.load_latest()
-    except store.ModelVersionError as error:
+        loaded = store.load_latest(engine)
+    except store.StoredModelError as error:
         fail(str(error), code=3)
         return
     if loaded is None:
         fail("No trained model: run `python -m analytics train` first.", code=3)
         return
-    engine = get_engine()
+    model, meta = loaded
     inputs = load_inputs(engine)
-    scored = score_schools(loaded[0], inputs, _parse_day(as_at, "--as-at") if as_at else date.today())
+    scored = score_schools(
+        model,
+        inputs,
+        _parse_day(as_at, "--as-at") if as_at else date.today(),
+        reliability=meta.get("reliability"),
+        cautions=meta.get("cautions"),
+    )
     names = inputs.schools.set_index("urn")[["name", "la_name"]]
     scored = scored.join(names, on="urn")
+    due = derived.load(engine, "due", data_version(engine)).set_index("urn")  # the school page's due dates
+    scored = scored.join(due[["due_date", "due_rule", "overdue"]], on="urn")
     if la is not None:
         scored = scored.loc[scored["la_name"] == resolve_la(la, la_names(engine))]
     if limit is not None:
         scored = scored.head(limit)
-    columns = ["urn", "name", "la_name", "risk", "band", "national_share", "prev_grade", "years_since_prev",
-               "drivers"]
+    columns = ["urn", "name", "la_name", "risk", "risk_low", "risk_high", "band", "national_share",
+               "prev_grade", "years_since_prev", "drivers", "caution", "due_date", "due_rule", "overdue"]
     if format == "json":
         typer.echo(scored[columns].to_json(orient="records"))
     elif format == "csv":

@@ -13,8 +13,9 @@ from analytics.store import migrate
 from analytics.store.models import ImportLog
 
 
-def init_demo(engine: Engine, progress: Callable[[str], None] = print) -> int:
-    """Import every bundled file not yet imported; returns how many files were imported."""
+def init_demo(engine: Engine, progress: Callable[[str], None] = print, *, train: bool = True) -> int:
+    """Import every bundled file not yet imported, then train the early-warning model unless one exists for
+    this data and scikit-learn version; returns how many files were imported."""
     migrate(engine)
     with engine.connect() as connection:
         done = set(connection.execute(select(ImportLog.sha256)).scalars())  # type: ignore[call-overload]
@@ -29,4 +30,8 @@ def init_demo(engine: Engine, progress: Callable[[str], None] = print) -> int:
         imported += 1
         progress(f"{label} {result.rows_read:,} rows read, {result.rows_inserted:,} rows added")
     refresh(engine, progress=progress)
+    if train:
+        from analytics.risk.training import ensure_trained
+
+        ensure_trained(engine, progress)
     return imported

@@ -6,8 +6,8 @@ Runs on the national data: without --database-url, a fresh SQLite database built
 bundled files.
 For each page declared in app.py: one throwaway render (imports warm), then Streamlit's caches and the engine
 are cleared and the page is rendered in a new AppTest (first render), then rerun N times in the same AppTest
-(warm caches; the median is reported). The risk pages show their content only with a trained model: point
-RISK_MODEL_DIR at the folder `python -m analytics train` wrote to.
+(warm caches; the median is reported). `init-demo` also trains and stores the early-warning model, so the risk
+pages show their content.
 Targets (issue 9): first render < 1 s, rerun < 0.3 s. Prints a table.
 
 Then the same pages in headless Chromium (Debian's /usr/bin/chromium) against `streamlit run app.py` started

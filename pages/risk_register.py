@@ -1,84 +1,125 @@
-"""Risk register: every open school in the LA ranked by the early-warning model's risk, with its drivers."""
+"""Risk register: an LA's open schools ranked by the early-warning model, Good/Outstanding by default."""
 
 from __future__ import annotations
 
+import re
+
+import pandas as pd
 import streamlit as st
 
-from analytics.risk.listing import NOT_SCORED, band_counts, risk_listing
+from analytics.risk.listing import DEFAULT_GRADE_GROUPS, GRADE_GROUPS, NOT_SCORED, band_counts
 from ui import filters, risk
 from ui.charts import download_buttons
-from ui.read import reader
-from ui.text import escape
+from ui.read import ALL, reader
 
-rm = reader()
-version = rm.version
-chosen = filters.county_filters(rm)
-if chosen is None:
-    st.title("Risk register")
-    st.info("No data has been imported yet, or none that you may see.")
-    st.stop()
-st.title(f"Risk register: {escape(chosen.la)}")
-meta = risk.metadata()
-if meta is None:
-    st.info(risk.TRAIN_HINT)
-    st.stop()
+BANDS = ["high", "elevated", "lower", NOT_SCORED]
 
-local = rm.schools(chosen.la, chosen.phase, chosen.sector)
-table = risk_listing(local, risk.scores(meta["path"]), rm.due())
-st.caption(
-    f"{chosen.describe()}. Risk = the model's probability that the school's next graded "
-    f"inspection is Requires "
-    f"improvement or Inadequate, scored on {meta.get('scored_on', '?')} with the model trained at "
-    f"{meta['trained_at']} (see the Model card). Bands rank all of England: high = riskiest 10%, elevated = "
-    "next 10%. Due dates are approximate (DESIGN rules; see the school page for the rule used)."
-)
-if meta.get("data_version") not in (None, version):
-    st.warning(
-        "Data have been imported since the model was trained: retrain (`python -m analytics train`) "
-        "to score the schools on the new data."
+
+def _choose_rows(table: pd.DataFrame, chosen: filters.Filters) -> pd.DataFrame:
+    """Rows for the sidebar's phase and type, the current-grade groups and bands chosen, and the search."""
+    shown = table
+    if chosen.phase != ALL:
+        shown = shown.loc[shown["Phase"] == chosen.phase]
+    if chosen.sector != ALL:
+        shown = shown.loc[shown["Sector"] == chosen.sector]
+    groups = st.multiselect(
+        "Current grade",
+        list(GRADE_GROUPS),
+        default=list(DEFAULT_GRADE_GROUPS),
+        key="risk_grades",
+        help="By default the schools the register exists to watch: Good or Outstanding now (or with no grade "
+        "on the 1-4 scale). Add 'Requires improvement or Inadequate' to see the rest.",
     )
+    bands = st.multiselect("Bands", BANDS, default=BANDS[:3], key="risk_bands")
+    search = st.text_input("Find a school (name or URN)", key="risk_search")
+    shown = shown.loc[shown["Grade group"].isin(groups) & shown["Band"].isin(bands)]
+    if search:
+        text = search.strip().lower()
+        shown = shown.loc[
+            shown["School"].str.lower().str.contains(text, regex=False)
+            | shown["URN"].astype(str).str.contains(text, regex=False)
+        ]
+    return shown
 
-counts = band_counts(table)
-cols = st.columns(4)
-cols[0].metric("High risk (England top 10%)", counts["high"])
-cols[1].metric("Elevated (next 10%)", counts["elevated"])
-cols[2].metric("Lower", counts["lower"])
-cols[3].metric("Not scored (never graded)", counts[NOT_SCORED])
 
-bands = st.multiselect(
-    "Bands",
-    ["high", "elevated", "lower", NOT_SCORED],
-    default=["high", "elevated", "lower"],
-    key="risk_bands",
-)
-search = st.text_input("Find a school (name or URN)", key="risk_search")
-shown = table.loc[table["Band"].isin(bands)]
-if search:
-    text = search.strip().lower()
-    shown = shown.loc[
-        shown["School"].str.lower().str.contains(text, regex=False)
-        | shown["URN"].astype(str).str.contains(text, regex=False)
+def _cautions(shown: pd.DataFrame) -> None:
+    """A visible warning for the schools whose group the model ranks poorly (issue 16)."""
+    flagged = shown.loc[shown["Caution"] != ""]
+    if flagged.empty:
+        return
+    lines = [
+        f"{count} school{'s' if count > 1 else ''}: {text}"
+        for text, count in flagged["Caution"].value_counts().items()
     ]
-
-view = shown.copy()
-view.insert(0, "Flag", ["HIGH RISK" if b == "high" else "" for b in view["Band"]])
+    st.warning(risk.plain("\n\n".join(lines)), icon=":material/warning:")
 
 
-def _highlight(row: object) -> list[str]:
-    high = getattr(row, "Band", "") == "high"
-    return ["background-color: #FBE3D6; font-weight: bold" if high else "" for _ in view.columns]
+def _highlight(row: pd.Series) -> list[str]:
+    if row.get("Band") == "high":
+        return ["background-color: #FBE3D6; font-weight: bold"] * len(row)
+    if row.get("Reliability"):
+        return ["background-color: #FFF4CC"] * len(row)
+    return [""] * len(row)
 
 
-st.dataframe(
-    view.style.apply(_highlight, axis=1),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "Risk": st.column_config.ProgressColumn("Risk", format="percent", min_value=0.0, max_value=1.0),
-        "Riskiest share of England": st.column_config.NumberColumn(format="percent"),
-        "Link": st.column_config.LinkColumn("School page", display_text="Open"),
-        "Drivers": st.column_config.TextColumn(width="large"),
-    },
-)
-st.caption(f"{len(shown)} of {len(table)} schools shown. 'HIGH RISK' rows are also shaded.")
-download_buttons(shown, f"risk-register-{chosen.la}", "risk-register")
+def render() -> None:
+    rm = reader()
+    version, model = rm.version, risk.model_id()
+    chosen = filters.county_filters(rm)
+    st.title("Risk register")
+    if chosen is None:
+        st.info("No data has been imported yet, or none that you may see.")
+        return
+    st.text(f"Local authority: {chosen.describe()}")
+    meta = risk.metadata(version, model) if model is not None else None
+    if model is None or meta is None:
+        st.info(risk.TRAIN_HINT)
+        return
+    table = risk.register(rm, model, chosen.la)
+    as_of = rm.data_date()
+    st.caption(
+        "Risk = the model's probability that the school's next graded inspection is Requires improvement or "
+        "Inadequate. Likely range = where the risk of schools scored like this one lay in the backtests "
+        "(95%). Rank in LA: 1 = the riskiest scored school of the LA. Bands rank all of England: high = "
+        "riskiest 10%, elevated = next 10%. "
+        f"Scored on {meta.get('scored_on', '?')} by the model trained at {risk.when(meta['trained_at'])} "
+        f"(see the Model card). Due dates are approximate, as at {as_of:%d %b %Y} (see the school page for "
+        "the rule used)."
+    )
+    if meta.get("data_version") != version:
+        st.warning(
+            "Data have been imported since the model was trained: retrain it (`python -m analytics train`) "
+            "to score the schools on the new data."
+        )
+    shown = _choose_rows(table, chosen)
+    counts = band_counts(shown)
+    cols = st.columns(4)
+    cols[0].metric("High risk (England top 10%)", counts["high"])
+    cols[1].metric("Elevated (next 10%)", counts["elevated"])
+    cols[2].metric("Lower", counts["lower"])
+    cols[3].metric("Not scored (never graded)", counts[NOT_SCORED])
+    _cautions(shown)
+    view = shown.drop(columns=["Grade group", "Sector"])
+    view.insert(0, "Flag", ["HIGH RISK" if b == "high" else "" for b in view["Band"]])
+    st.dataframe(
+        view.style.apply(_highlight, axis=1),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Risk": st.column_config.ProgressColumn("Risk", format="percent", min_value=0.0, max_value=1.0),
+            "Riskiest share of England": st.column_config.NumberColumn(format="percent"),
+            "Link": st.column_config.LinkColumn("School page", display_text="Open"),
+            "Drivers": st.column_config.TextColumn(width="large"),
+            "Caution": st.column_config.TextColumn(width="large"),
+        },
+    )
+    st.caption(
+        f"{len(shown)} of {len(table)} schools of the LA shown. 'HIGH RISK' rows are shaded; rows marked "
+        "'use with caution' (lighter shade) belong to a group the model ranks poorly: read their risk with "
+        "the caution."
+    )
+    name = "risk-register-" + re.sub(r"[^A-Za-z0-9]+", "-", chosen.la).strip("-")
+    download_buttons(shown, name, "risk-register")
+
+
+render()

@@ -1,37 +1,48 @@
-"""Early-warning model: backtest JSON contract, metrics recomputed independently, leakage,
-drivers, store, pages.
+"""Early-warning model: backtest JSON contract, metrics (overall and per group) recomputed independently from
+the scored CSV, targets, leakage (new features included), calibration fitted before the window, drivers.
 
-Everything runs on the demo database built by `init-demo` from the bundled real files.
+Everything runs on the demo database built by `init-demo` from the bundled real files; `init-demo` also
+trained and stored the model the tests below load (no separate training step).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
+import re
 import subprocess
 import sys
+from collections import defaultdict
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-import sklearn
 from sklearn.metrics import roc_auc_score
-from streamlit.testing.v1 import AppTest
 
-from analytics import queries
 from analytics.risk import store
 from analytics.risk.data import Inputs, current, examples, load_inputs
 from analytics.risk.explain import drivers, roll_statement, statement
-from analytics.risk.features import PUBLICATION_LAG, STATIC_FEATURES, asof_columns
-from analytics.risk.model import TrainedModel, fit_models, usable_features
+from analytics.risk.features import (
+    CATEGORICAL_FEATURES,
+    FEATURE_WORDS,
+    NUMERIC_FEATURES,
+    PUBLICATION_LAG,
+    RATE_FEATURES,
+    STATIC_FEATURES,
+    asof_columns,
+    build_examples,
+)
+from analytics.risk.model import CALIBRATIONS, TrainedModel, fit_models, usable_features
 from analytics.risk.scoring import score_frame
 from analytics.store.engine import make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "app.py"
+WINDOW = ("2023-09-01", "2024-08-31")
 KEYS = [
     "n_train",
     "n_test",
@@ -44,7 +55,13 @@ KEYS = [
     "baseline_auc",
     "baseline_recall_at_20pct",
     "recall_at_20pct_by_idaci_quintile",
+    "auc_by_phase",
+    "auc_by_idaci_quintile",
+    "calibration_by_phase",
+    "calibration_by_idaci_quintile",
 ]
+#: Overall figures of the model before issue 16 on 2023/24: they must not be lowered.
+BEFORE_AUC, BEFORE_RECALL = 0.703, 0.386
 
 
 @pytest.fixture(scope="module")
@@ -62,55 +79,72 @@ def frame(inputs: Inputs) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def model(frame: pd.DataFrame) -> TrainedModel:
-    return fit_models(frame, pd.Timestamp("2025-09-01"))
+def stored(demo_sqlite: Path) -> tuple[TrainedModel, dict[str, Any]]:
+    """The model `init-demo` trained and stored in the demo database."""
+    engine = make_engine(f"sqlite:///{demo_sqlite}")
+    try:
+        loaded = store.load_latest(engine)
+    finally:
+        engine.dispose()
+    assert loaded is not None, "init-demo stores a model"
+    return loaded
 
 
 @pytest.fixture(scope="module")
-def backtest(demo_sqlite: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, pd.DataFrame]:
+def model(stored: tuple[TrainedModel, dict[str, Any]]) -> TrainedModel:
+    return stored[0]
+
+
+@pytest.fixture(scope="module")
+def backtest(demo_sqlite: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     """The CLI contract, run as a user would: a subprocess on the demo database."""
     scores = tmp_path_factory.mktemp("bt") / "scores.csv"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{demo_sqlite}", "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "analytics",
-            "backtest",
-            "--test-from",
-            "2023-09-01",
-            "--test-to",
-            "2024-08-31",
-            "--format",
-            "json",
-            "--scores-out",
-            str(scores),
-        ],
+        [sys.executable, "-m", "analytics", "backtest", "--test-from", WINDOW[0], "--test-to", WINDOW[1],
+         "--format", "json", "--scores-out", str(scores)],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout), pd.read_csv(scores)
+    return json.loads(done.stdout), scores
 
 
-def test_backtest_json_has_the_contract_keys(backtest: tuple[dict, pd.DataFrame]) -> None:
-    metrics, scored = backtest
+@pytest.fixture(scope="module")
+def scored(backtest: tuple[dict, Path]) -> pd.DataFrame:
+    return pd.read_csv(backtest[1])
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_backtest_json_has_the_contract_keys(backtest: tuple[dict, Path], scored: pd.DataFrame) -> None:
+    metrics, _ = backtest
     assert set(KEYS) <= set(metrics)
     assert metrics["n_test"] == len(scored) > 1000
     assert metrics["n_train"] > 5 * metrics["n_test"]
     assert set(metrics["recall_at_20pct_by_idaci_quintile"]) == {"1", "2", "3", "4", "5"}
+    assert set(metrics["auc_by_idaci_quintile"]) == set(metrics["calibration_by_idaci_quintile"]) == {
+        "1", "2", "3", "4", "5"
+    }
+    assert {"Primary", "Secondary", "Special", "PRU"} <= set(metrics["auc_by_phase"])
+    for group in metrics["calibration_by_phase"].values():
+        assert set(group) == {"n", "observed_rate", "mean_predicted"}
 
 
-def test_backtest_window_and_training_cut(backtest: tuple[dict, pd.DataFrame], frame: pd.DataFrame) -> None:
-    metrics, scored = backtest
+def test_backtest_window_and_training_cut(backtest: tuple[dict, Path], scored: pd.DataFrame,
+                                          frame: pd.DataFrame) -> None:
+    metrics, _ = backtest
     starts = pd.to_datetime(scored["start_date"])
-    assert starts.min() >= pd.Timestamp("2023-09-01") and starts.max() <= pd.Timestamp("2024-08-31")
+    assert starts.min() >= pd.Timestamp(WINDOW[0]) and starts.max() <= pd.Timestamp(WINDOW[1])
     # Independent count: graded inspections with an earlier graded one, started before the window.
-    assert metrics["n_train"] == int((frame["start_date"] < pd.Timestamp("2023-09-01")).sum())
+    assert metrics["n_train"] == int((frame["start_date"] < pd.Timestamp(WINDOW[0])).sum())
 
 
 def _recall_at(y: np.ndarray, score: np.ndarray, share: float) -> float:
@@ -119,8 +153,9 @@ def _recall_at(y: np.ndarray, score: np.ndarray, share: float) -> float:
     return float(y[top].sum() / y.sum())
 
 
-def test_backtest_metrics_match_an_independent_computation(backtest: tuple[dict, pd.DataFrame]) -> None:
-    metrics, scored = backtest
+def test_backtest_metrics_match_an_independent_computation(backtest: tuple[dict, Path],
+                                                           scored: pd.DataFrame) -> None:
+    metrics, _ = backtest
     y = (scored["grade"] >= 3).to_numpy(dtype=float)  # label from the grade itself
     score = scored["score"].to_numpy()
     assert metrics["positive_rate"] == pytest.approx(y.mean())
@@ -145,25 +180,111 @@ def test_backtest_metrics_match_an_independent_computation(backtest: tuple[dict,
         assert recall == pytest.approx(np.mean([m in top for m in members]))
 
 
-def test_model_beats_the_baseline(backtest: tuple[dict, pd.DataFrame]) -> None:
+def _pairwise_auc(positives: list[float], negatives: list[float]) -> float:
+    """Probability that a random RI/Inadequate outcome scored higher than a random other one (ties half)."""
+    pos, neg = np.array(positives)[:, None], np.array(negatives)[None, :]
+    return float(((pos > neg).sum() + 0.5 * (pos == neg).sum()) / (pos.size * neg.size))
+
+
+def test_group_metrics_match_an_independent_computation(backtest: tuple[dict, Path]) -> None:
+    """Per phase and IDACI quintile: n, observed rate, mean predicted risk and AUC from the CSV's raw rows."""
+    metrics, path = backtest
+    for column, key in (("phase", "phase"), ("idaci_quintile", "idaci_quintile")):
+        groups: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for row in _csv_rows(path):
+            if row[column] == "":
+                continue
+            name = row[column] if column == "phase" else str(int(float(row[column])))
+            groups[name].append((float(row["score"]), 1.0 if float(row["grade"]) >= 3 else 0.0))
+        assert set(metrics[f"calibration_by_{key}"]) == set(groups)
+        for name, rows in groups.items():
+            calibration = metrics[f"calibration_by_{key}"][name]
+            assert calibration["n"] == len(rows)
+            assert calibration["observed_rate"] == pytest.approx(sum(y for _, y in rows) / len(rows))
+            assert calibration["mean_predicted"] == pytest.approx(sum(s for s, _ in rows) / len(rows))
+            auc = metrics[f"auc_by_{key}"][name]
+            positives = [s for s, y in rows if y == 1]
+            negatives = [s for s, y in rows if y == 0]
+            assert auc["n"] == len(rows) and auc["positives"] == len(positives)
+            if positives and negatives:
+                assert auc["auc"] == pytest.approx(_pairwise_auc(positives, negatives))
+            else:
+                assert auc["auc"] is None
+
+
+def test_model_beats_the_baseline(backtest: tuple[dict, Path]) -> None:
     metrics, _ = backtest
     assert metrics["auc"] > metrics["baseline_auc"] + 0.04
     assert metrics["recall_at_20pct"] > metrics["baseline_recall_at_20pct"] + 0.05
 
 
-def test_backtest_reaches_the_2023_24_auc_target(backtest: tuple[dict, pd.DataFrame]) -> None:
+def test_overall_figures_are_not_lowered(backtest: tuple[dict, Path]) -> None:
+    """Issue 16: the group targets must not cost overall AUC (0.703) or recall at 20% (0.386) on 2023/24."""
     metrics, _ = backtest
-    assert metrics["auc"] >= 0.70
+    assert metrics["auc"] >= BEFORE_AUC
+    assert metrics["recall_at_20pct"] >= BEFORE_RECALL
 
 
 @pytest.mark.xfail(
     strict=True,
     reason="recall target not reached without leaking features (see the model card's known limits): "
-    "recall@20% ~0.38-0.41 on 2023/24",
+    "recall@20% ~0.39-0.40 on 2023/24",
 )
-def test_backtest_reaches_the_2023_24_recall_target(backtest: tuple[dict, pd.DataFrame]) -> None:
+def test_backtest_reaches_the_2023_24_recall_target(backtest: tuple[dict, Path]) -> None:
     metrics, _ = backtest
     assert metrics["recall_at_20pct"] >= 0.45
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 16 target not met (model card says so with the figures): on 2023/24 nursery schools "
+    "(48 inspections, 3 RI/Inadequate), pupil referral units (57) and special schools (128) rank at "
+    "AUC 0.47, 0.46 and 0.62",
+)
+def test_phase_auc_target_2023_24(backtest: tuple[dict, Path]) -> None:
+    metrics, _ = backtest
+    judged = {k: v for k, v in metrics["auc_by_phase"].items() if v["n"] >= 40}
+    assert {"Primary", "Secondary"} <= set(judged)
+    assert all(v["auc"] is not None and v["auc"] >= 0.65 for v in judged.values()), judged
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 16 target not met (model card says so with the figures): the calibration chosen by "
+    "validation (sigmoid learnt on 2022/23, when the adverse rate fell fast) under-predicts 2023/24",
+)
+def test_quintile_calibration_target_2023_24(backtest: tuple[dict, Path]) -> None:
+    metrics, _ = backtest
+    by_quintile = metrics["calibration_by_idaci_quintile"]
+    gaps = {k: v["mean_predicted"] - v["observed_rate"] for k, v in by_quintile.items()}
+    assert all(abs(gap) <= 0.02 for gap in gaps.values()), gaps
+
+
+# ---- calibration: fitted before the window only ----
+
+
+def test_calibration_is_fitted_before_the_window(backtest: tuple[dict, Path]) -> None:
+    metrics, _ = backtest
+    assert metrics["calibration_method"] in CALIBRATIONS
+    assert metrics["calibration_fitted_to"] < WINDOW[0]
+    assert set(metrics["calibration_validation_brier"]) >= {"none"}
+
+
+def test_outcomes_in_the_window_change_nothing_in_the_fitted_model(frame: pd.DataFrame) -> None:
+    """Flip every outcome on or after the cut-off: the model, its calibration and its choices are unchanged
+    (on the examples since 2012, to keep the test short)."""
+    cut = pd.Timestamp("2023-09-01")
+    recent = frame.loc[frame["start_date"] >= "2012-09-01"].reset_index(drop=True)
+    flipped = recent.copy()
+    inside = flipped["start_date"] >= cut
+    flipped.loc[inside, "adverse"] = 1.0 - flipped.loc[inside, "adverse"]
+    first, second = fit_models(recent, cut), fit_models(flipped, cut)
+    window = recent.loc[inside]
+    assert np.array_equal(first.predict(window), second.predict(window))
+    assert first.calibration.method == second.calibration.method
+    assert first.calibration.fitted_to == second.calibration.fitted_to < "2023-09-01"
+    assert first.calibration_validation == second.calibration_validation
+    assert first.validation == second.validation
 
 
 # ---- leakage ----
@@ -173,11 +294,68 @@ def test_no_feature_value_comes_from_on_or_after_the_start_date(frame: pd.DataFr
     sample = frame.sample(2000, random_state=1)
     columns = asof_columns(sample)
     assert len(columns) >= 10, "every dated source keeps its provenance date"
+    assert "_asof_recent_rates" in columns, "the recent adverse rates are dated too"
     for column in columns:
         known = sample[column].notna()
         assert (sample.loc[known, column] < sample.loc[known, "start_date"]).all(), column
     undated = {"phase", "region", "idaci_quintile", "era"}
     assert set(STATIC_FEATURES) <= undated  # stable school attributes and the framework are the only undated
+
+
+def test_recent_national_rate_recomputed_from_raw_inspections(frame: pd.DataFrame, inputs: Inputs) -> None:
+    """England's adverse share over [start - 1 year, start) from the raw graded inspections."""
+    raw = inputs.inspections.loc[inputs.inspections["is_graded"] & inputs.inspections["grade"].notna()]
+    starts = pd.to_datetime(raw["start_date"]).to_numpy()
+    adverse = (raw["grade"] >= 3).to_numpy()
+    for _, row in frame.sample(200, random_state=4).iterrows():
+        inside = (starts >= (row["start_date"] - pd.DateOffset(years=1)).to_datetime64()) & (
+            starts < row["start_date"].to_datetime64()
+        )
+        expected = adverse[inside].mean() if inside.sum() >= 20 else np.nan
+        assert row["recent_adverse_england"] == pytest.approx(expected, nan_ok=True)
+
+
+def test_recent_rates_use_only_earlier_inspections(inputs: Inputs, frame: pd.DataFrame) -> None:
+    """An Inadequate inspection of another school of the same phase and quintile on the example's start date
+    changes none of its rates; the same inspection a day earlier raises all three."""
+    candidates = frame.loc[
+        (frame["phase"] == "Secondary")
+        & frame["start_date"].between("2024-01-01", "2024-06-30")
+        & frame["idaci_quintile"].notna()
+    ]
+    example = candidates.iloc[0]
+    schools = inputs.schools
+    other = schools.loc[
+        schools["is_open"].astype(bool)
+        & (schools["phase"] == "Secondary")
+        & (schools["idaci_quintile"] == example["idaci_quintile"])
+        & (schools["urn"] != example["school_key"])
+    ].iloc[0]
+
+    def rates_with_extra_inspection(day: pd.Timestamp) -> pd.Series:
+        extra = inputs.inspections.iloc[[0]].copy()
+        extra["urn"], extra["start_date"], extra["is_graded"] = other["urn"], day.date(), True
+        extra["grade"], extra["inspection_number"], extra["school_type"] = 4.0, "TEST-EXTRA", None
+        rebuilt = build_examples(
+            pd.concat([inputs.inspections, extra], ignore_index=True), schools, inputs.links, inputs.context
+        )
+        same = (rebuilt["urn"] == example["urn"]) & (rebuilt["start_date"] == example["start_date"])
+        match = rebuilt.loc[same]
+        return match.iloc[0][RATE_FEATURES]
+
+    same_day = rates_with_extra_inspection(example["start_date"])
+    day_before = rates_with_extra_inspection(example["start_date"] - pd.Timedelta(days=1))
+    assert same_day.to_numpy() == pytest.approx(example[RATE_FEATURES].to_numpy(dtype=float))
+    assert (day_before.to_numpy(dtype=float) > example[RATE_FEATURES].to_numpy(dtype=float)).all()
+
+
+def test_mainstream_measures_are_left_out_for_special_schools_and_prus(frame: pd.DataFrame) -> None:
+    attainment = [c for c in NUMERIC_FEATURES if c.startswith(("ctx_ks2_", "ctx_ks4_"))]
+    special = frame.loc[frame["phase"].isin(["Special", "PRU"])]
+    assert len(special) > 1000
+    assert special[attainment].isna().all().all()
+    assert special["ctx_pct_absence"].notna().sum() > 300, "measures that describe them are kept"
+    assert frame.loc[frame["phase"] == "Primary", "ctx_ks2_rwm_expected"].notna().sum() > 5000
 
 
 def _open_urns(inputs: Inputs) -> set[int]:
@@ -215,6 +393,7 @@ def test_no_model_input_gives_away_a_later_closure(frame: pd.DataFrame, inputs: 
     closed = ~recent["urn"].isin(_open_urns(inputs))
     assert closed.sum() > 200 and (~closed).sum() > 2000
     numeric, categorical = usable_features(frame)
+    assert set(RATE_FEATURES) <= set(numeric)
     gaps = (recent.loc[closed, numeric].isna().mean() - recent.loc[~closed, numeric].isna().mean()).abs()
     assert gaps.max() < 0.10, gaps.sort_values().tail(3).to_dict()
     for column in categorical:
@@ -238,7 +417,7 @@ def test_context_values_were_published_before_the_inspection(frame: pd.DataFrame
     ks2 = inputs.context.loc[inputs.context["measure"] == "ks2_rwm_expected"].dropna(subset=["value"])
     assert PUBLICATION_LAG["dfe-ks2"] == (0, 12, 15)
     rows = (
-        frame.loc[frame["prev_inherited"] == 0]
+        frame.loc[(frame["prev_inherited"] == 0) & (frame["phase"] == "Primary")]
         .dropna(subset=["ctx_ks2_rwm_expected"])
         .sample(200, random_state=3)
     )
@@ -252,7 +431,7 @@ def test_context_values_were_published_before_the_inspection(frame: pd.DataFrame
     assert early["ctx_ks2_rwm_expected"].isna().all(), "no KS2 2016 results before they were published"
 
 
-# ---- explanations ----
+# ---- explanations and plain words ----
 
 
 def test_drivers_for_a_constructed_case(frame: pd.DataFrame, model: TrainedModel) -> None:
@@ -268,9 +447,6 @@ def test_drivers_for_a_constructed_case(frame: pd.DataFrame, model: TrainedModel
     assert text.endswith("roll down 14% since the previous census")
     one = row.iloc[0]
     assert statement("years", one) == "4.5 years since last graded inspection"
-    assert statement(
-        "grade", one.copy().set_axis(one.index).combine_first(pd.Series({"prev_category": "SM"}))
-    )
     special = one.copy()
     special["prev_grade"], special["prev_category"] = 4.0, "SM"
     assert statement("grade", special) == "previous grade Inadequate (special measures)"
@@ -278,27 +454,32 @@ def test_drivers_for_a_constructed_case(frame: pd.DataFrame, model: TrainedModel
     old["_asof_prev"] = pd.Timestamp("2011-05-01")
     assert statement("grade", old) == "previous grade Satisfactory"
     assert roll_statement(one.copy().where(one.index != "ctx_pupils_change", -4.0)) is None
+    assert statement("attainment", one), "a primary school's attainment is put in words"
+    special_school = one.copy()
+    special_school["phase"] = "Special"
+    assert statement("attainment", special_school) is None, "mainstream measures are not used for it"
 
 
-# ---- store and scoring ----
+RAW_NAME = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 
 
-def test_store_round_trip_and_version_refusal(
-    model: TrainedModel, frame: pd.DataFrame, tmp_path: Path
-) -> None:
-    store.save(model, {"backtests": []}, tmp_path)
-    loaded = store.load_latest(tmp_path)
-    assert loaded is not None
-    sample = frame.tail(50)
-    assert np.allclose(loaded[0].predict(sample), model.predict(sample))
-    meta_file = next(tmp_path.glob("risk-*.json"))
-    meta = json.loads(meta_file.read_text())
-    assert meta["versions"]["scikit-learn"] == sklearn.__version__
-    meta["versions"]["scikit-learn"] = "0.0.1"
-    meta_file.write_text(json.dumps(meta))
-    with pytest.raises(store.ModelVersionError, match="scikit-learn 0.0.1"):
-        store.load_latest(tmp_path)
-    assert store.load_latest(tmp_path / "empty") is None
+def test_every_model_input_has_plain_words() -> None:
+    for name in [*NUMERIC_FEATURES, *CATEGORICAL_FEATURES]:
+        words = FEATURE_WORDS[name]
+        assert not RAW_NAME.search(words), (name, words)
+
+
+def test_stored_drivers_and_cautions_use_plain_words(demo_sqlite: Path) -> None:
+    engine = make_engine(f"sqlite:///{demo_sqlite}")
+    scores = store.latest_scores(engine)
+    engine.dispose()
+    assert scores is not None and len(scores) > 20000
+    texts = pd.concat([scores["drivers"], scores["caution"].dropna()])
+    raw = texts.loc[texts.str.contains(RAW_NAME)]
+    assert raw.empty, raw.head().tolist()
+
+
+# ---- scoring ----
 
 
 def test_every_open_school_with_a_grade_is_scored(model: TrainedModel, inputs: Inputs) -> None:
@@ -308,87 +489,11 @@ def test_every_open_school_with_a_grade_is_scored(model: TrainedModel, inputs: I
     assert len(now) > 0.95 * len(open_schools)
     for column in asof_columns(now):
         assert (now[column].dropna() < pd.Timestamp("2025-09-01")).all()
+    # Scored long after the data end, the rates cover the latest recorded year, not the empty months since.
+    later = current(inputs, date(2027, 1, 1))
+    known = later.loc[later["idaci_quintile"].notna() & (later["phase"] != "unknown")]
+    assert len(known) > 0.95 * len(later) and known[RATE_FEATURES].notna().all().all()
+    assert (later["_asof_recent_rates"] < pd.Timestamp("2025-09-01")).all()
     scored = score_frame(model, now.head(300))
     assert scored["risk"].between(0, 1).all() and scored["drivers"].str.len().gt(10).all()
     assert scored["risk"].is_monotonic_decreasing
-
-
-# ---- pages, with and without a trained model ----
-
-
-@pytest.fixture
-def trained_dir(model: TrainedModel, inputs: Inputs, tmp_path: Path) -> Path:
-    scores = score_frame(model, current(inputs, date(2025, 9, 1)))
-    store.save(
-        model,
-        {
-            "backtests": [],
-            "logit_coefficients": model.logit.coefficients().to_dict("records"),
-            "n_examples": 1,
-            "first_example": "2005-09-01",
-            "last_example": "2025-07-15",
-            "scored_on": "2025-09-01",
-        },
-        tmp_path,
-        scores=scores,
-    )
-    return tmp_path
-
-
-@pytest.fixture
-def with_backtest(trained_dir: Path, backtest: tuple[dict, pd.DataFrame], frame: pd.DataFrame) -> Path:
-    """Put a real backtest (curves included) into the stored metadata, as `train` does."""
-    from analytics.risk.backtest import curves
-
-    metrics, scored = backtest
-    scored = scored.assign(adverse=(scored["grade"] >= 3).astype(float))
-    meta_file = next(trained_dir.glob("risk-*.json"))
-    meta = json.loads(meta_file.read_text())
-    meta["backtests"] = [{**metrics, **curves(scored)}]
-    meta_file.write_text(json.dumps(meta, default=str))
-    return trained_dir
-
-
-def _run(page: str, monkeypatch: pytest.MonkeyPatch, folder: Path) -> AppTest:
-    monkeypatch.setenv("RISK_MODEL_DIR", str(folder))
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.switch_page(page)
-    return at.run()
-
-
-@pytest.mark.parametrize("page", ["pages/risk_register.py", "pages/model_card.py"])
-def test_pages_without_a_model_say_how_to_train(
-    app_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str
-) -> None:
-    at = _run(page, monkeypatch, tmp_path / "none")
-    assert not at.exception
-    assert any("python -m analytics train" in info.value for info in at.info)
-
-
-def test_risk_register_with_a_model(
-    app_env: Path, monkeypatch: pytest.MonkeyPatch, trained_dir: Path
-) -> None:
-    at = _run("pages/risk_register.py", monkeypatch, trained_dir)
-    assert not at.exception
-    table = at.dataframe[0].value
-    la = at.title[0].value.removeprefix("Risk register: ")
-    engine = make_engine(f"sqlite:///{app_env}")
-    expected = queries.schools(engine, queries.Scope.la(la))
-    engine.dispose()
-    not_scored = int(at.metric[3].value)
-    assert len(table) == len(expected) - not_scored  # the default band filter leaves out unscored schools
-    assert set(table["URN"]) <= set(expected["urn"])
-    risks = table["Risk"].dropna()
-    assert risks.is_monotonic_decreasing
-    assert (table.loc[table["Band"] == "high", "Flag"] == "HIGH RISK").all()
-    assert table["Link"].str.startswith("/school?urn=").all()
-    assert len(at.get("download_button")) == 2
-
-
-def test_model_card_with_a_model(app_env: Path, monkeypatch: pytest.MonkeyPatch, with_backtest: Path) -> None:
-    at = _run("pages/model_card.py", monkeypatch, with_backtest)
-    assert not at.exception
-    backtests = at.dataframe[0].value
-    assert backtests.loc[0, "Window"] == "2023-09-01 to 2024-08-31"
-    assert len(at.get("plotly_chart")) == 2
-    assert any("Selection" in m.value for m in at.markdown)

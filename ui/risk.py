@@ -1,32 +1,66 @@
-"""Cached access to the stored risk model's metadata and scores for the risk pages."""
+"""Cached access to the stored early-warning model for the risk pages.
+
+Every loader takes the data version and the stored model's id as ordinary (hashed) parameters: an import
+bumps the version and a retrained model gets a new id, so the next rerun of every session shows them. Both
+are read on every run (two cheap queries).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from analytics.risk import store
+from analytics.risk.listing import risk_listing
+from ui.read import Reader, engine
+from ui.text import escape
 
 TRAIN_HINT = (
-    "No early-warning model has been trained yet. An analyst can train it with `python -m analytics train` "
-    "(about a minute on all of England); this page then shows its results."
+    "No early-warning model is stored yet. `python -m analytics init-demo` trains it on first run (about a "
+    "minute); an analyst can retrain it at any time with `python -m analytics train`."
 )
 
 
-def metadata() -> dict[str, Any] | None:
-    """Metadata of the newest stored model (a small JSON file; read on every run so a new model
-    shows at once)."""
-    return store.latest_metadata()
+def plain(text: object) -> str:
+    """Text from the data made safe for Streamlit elements that interpret Markdown (titles, captions)."""
+    return escape(text)
+
+
+def when(iso: str) -> str:
+    """A stored timestamp for people: '30 Nov 2026 09:50 UTC'."""
+    stamp = datetime.fromisoformat(iso)
+    return f"{stamp.day} {stamp:%b %Y %H:%M} UTC"
+
+
+def model_id() -> int | None:
+    """Id of the newest stored model (None when none is stored)."""
+    return store.latest_id(engine())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def metadata(version: int, model: int) -> dict[str, Any] | None:
+    """Metadata of the newest stored model (backtests, coefficients, reliability, cautions); the data version
+    and model id are the cache key."""
+    del version, model
+    return store.latest_metadata(engine())
 
 
 @st.cache_data(show_spinner="Loading risk scores...", max_entries=2)
-def scores(path: str) -> pd.DataFrame:
-    del path  # cache key: a new model file means new scores
-    found = store.latest_scores()
-    return (
-        found
-        if found is not None
-        else pd.DataFrame(columns=["urn", "risk", "band", "national_share", "drivers"])
-    )
+def scores(version: int, model: int) -> pd.DataFrame:
+    """Every scored open school of England from the stored model `model`."""
+    del version
+    return store.scores_of(engine(), model)
+
+
+@st.cache_data(show_spinner="Loading the LA's schools...", max_entries=16)
+def register(rm: Reader, model: int, la: str) -> pd.DataFrame:
+    """The LA's open schools (in the viewer's scope) with their risk, likely range, rank in the LA,
+    caution and due date (the read model's due table, as on the school page)."""
+    headlines = rm.schools(la)
+    table = risk_listing(headlines, scores(rm.version, model), rm.due())
+    sector = headlines.set_index("urn")["sector"]
+    table.insert(4, "Sector", sector.reindex(table["URN"]).to_numpy())
+    return table

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from analytics.risk.model import TrainedModel, fit_models
+from analytics.risk.model import FitCache, TrainedModel, fit_models
 
 K_VALUES = (0.05, 0.10, 0.15, 0.20, 0.30, 0.40, 0.50)
 
@@ -66,6 +66,41 @@ def _group_results(scored: pd.DataFrame, column: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _group_key(value: object) -> str:
+    """JSON key of a group: IDACI quintiles as "1".."5", phases as they are."""
+    if isinstance(value, float | int | np.integer | np.floating):
+        return str(int(value))
+    return str(value)
+
+
+def _groups(scored: pd.DataFrame, column: str) -> list[tuple[str, pd.DataFrame]]:
+    """Groups of `scored` by `column`, in order; rows without a value (no IDACI quintile) are left out."""
+    return [
+        (_group_key(value), part) for value, part in scored.dropna(subset=[column]).groupby(column, sort=True)
+    ]
+
+
+def auc_by(scored: pd.DataFrame, column: str) -> dict[str, dict[str, Any]]:
+    """Per group: inspections, adverse outcomes and the AUC within the group (None with one outcome only)."""
+    out = {}
+    for key, part in _groups(scored, column):
+        y = part["adverse"].to_numpy(dtype=float)
+        out[key] = {"n": len(part), "positives": int(y.sum()), "auc": _auc(y, part["score"].to_numpy())}
+    return out
+
+
+def calibration_by(scored: pd.DataFrame, column: str) -> dict[str, dict[str, Any]]:
+    """Per group: inspections, observed adverse rate and mean predicted risk."""
+    return {
+        key: {
+            "n": len(part),
+            "observed_rate": float(part["adverse"].mean()),
+            "mean_predicted": float(part["score"].mean()),
+        }
+        for key, part in _groups(scored, column)
+    }
+
+
 def evaluate(scored: pd.DataFrame) -> dict[str, Any]:
     """Metrics of `scored` (columns adverse, score, baseline, idaci_quintile) in the JSON contract's keys."""
     y = scored["adverse"].to_numpy(dtype=float)
@@ -89,6 +124,11 @@ def evaluate(scored: pd.DataFrame) -> dict[str, Any]:
         "baseline_auc": _auc(y, base),
         "baseline_recall_at_20pct": recall_at(y, base, 0.20),
         "recall_at_20pct_by_idaci_quintile": by_idaci,
+        "mean_predicted": float(score.mean()),
+        "auc_by_phase": auc_by(scored, "phase"),
+        "auc_by_idaci_quintile": auc_by(scored, "idaci_quintile"),
+        "calibration_by_phase": calibration_by(scored, "phase"),
+        "calibration_by_idaci_quintile": calibration_by(scored, "idaci_quintile"),
     }
 
 
@@ -132,9 +172,11 @@ def window(examples: pd.DataFrame, test_from: pd.Timestamp, test_to: pd.Timestam
     return examples.loc[inside].sort_values(["start_date", "urn"], kind="stable").reset_index(drop=True)
 
 
-def run_backtest(examples: pd.DataFrame, test_from: pd.Timestamp, test_to: pd.Timestamp) -> BacktestResult:
+def run_backtest(
+    examples: pd.DataFrame, test_from: pd.Timestamp, test_to: pd.Timestamp, cache: FitCache | None = None
+) -> BacktestResult:
     """Fit on examples that started before `test_from` only; evaluate on those that started in the window."""
-    model = fit_models(examples, test_from)
+    model = fit_models(examples, test_from, cache)
     test = window(examples, test_from, test_to)
     scored = test[
         ["urn", "start_date", "grade", "adverse", "prev_grade", "years_since_prev", "idaci_quintile", "phase"]
@@ -149,6 +191,10 @@ def run_backtest(examples: pd.DataFrame, test_from: pd.Timestamp, test_to: pd.Ti
         **evaluate(scored),
         "model": model.kind,
         "validation_auc": model.validation,
+        "calibration_method": model.calibration.method,
+        "calibration_fitted_from": model.calibration.fitted_from,
+        "calibration_fitted_to": model.calibration.fitted_to,
+        "calibration_validation_brier": model.calibration_validation,
         "logit_auc": _auc(scored["adverse"].to_numpy(), scored["logit_score"].to_numpy()),
     }
     return BacktestResult(metrics=metrics, scored=scored, model=model)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.grades import grade_label
+from analytics.risk.features import MAINSTREAM_PHASES_ONLY
 from analytics.risk.model import LogitModel
 
 MAX_DRIVERS = 3
@@ -63,7 +64,8 @@ def statement(group: str, row: pd.Series) -> str | None:
     if group == "la" and pd.notna(row.get("la_prior_adverse")):
         return f"{row['la_prior_adverse']:.0%} of the LA's other recent inspections were RI or Inadequate"
     if group == "attainment":
-        return _attainment_statement(row)
+        # Mainstream attainment is not used for special schools and PRUs: its absence says nothing there.
+        return None if row.get("phase") in MAINSTREAM_PHASES_ONLY else _attainment_statement(row)
     if group == "absence" and pd.notna(row.get("ctx_pct_absence")):
         return f"overall absence {row['ctx_pct_absence']:.1f}%"
     if group == "fsm" and pd.notna(row.get("ctx_pct_fsm_ever")):

@@ -18,6 +18,12 @@ successor.
 School history is followed across URNs (academy conversions) with GIAS links when present, and with
 Ofsted's own
 "latest/previous graded" pointers, which already name the predecessor URN for inherited grades.
+
+Recent adverse rates (`RATE_FEATURES`: England, the school's IDACI quintile, its phase; the 12 months before
+the start date) let the model follow a changing rate. Mainstream attainment and progress measures are left
+unknown for special schools and PRUs (`MAINSTREAM_PHASES_ONLY`). Dated ungraded inspections and report-card
+area grades are not features yet (another issue): they would join as further as-of steps in
+`_feature_frame`, each with its own `_asof_*` column, which the leakage test then covers.
 """
 
 from __future__ import annotations
@@ -74,6 +80,21 @@ CONTEXT_FEATURES = [
 TREND_FEATURES = ["pupils", "ks2_rwm_expected", "ks4_attainment8", "balance_pct_income"]
 GROUP_FEATURES = ["la_prior_adverse"]
 GROUP_WINDOW_YEARS = 5
+#: Share of adverse outcomes among all recorded graded inspections in the 12 months before the start date:
+#: in England, in the school's IDACI quintile and in its phase. They let the model follow a changing adverse
+#: rate (it fell after 2022, least in deprived areas) instead of the 2005-2020 average.
+RATE_FEATURES = ["recent_adverse_england", "recent_adverse_idaci", "recent_adverse_phase"]
+RATE_GROUPS = {
+    "recent_adverse_england": None,
+    "recent_adverse_idaci": "idaci_quintile",
+    "recent_adverse_phase": "phase",
+}
+RATE_WINDOW_YEARS = 1
+#: A rate from fewer inspections than this is left unknown.
+RATE_MIN_INSPECTIONS = 20
+#: Mainstream attainment and progress measures (KS2, KS4) do not describe special schools or pupil referral
+#: units (their pupils' starting points differ): for them these features are left unknown.
+MAINSTREAM_PHASES_ONLY = ("Special", "PRU")
 #: Estimated publication date of a context value for academic year Y, by source: (years after Y, month, day).
 #: Conservative: a value counts as known only after its final publication.
 PUBLICATION_LAG = {
@@ -99,6 +120,7 @@ NUMERIC_FEATURES = [
     "idaci_quintile",
     "is_academy",
     *GROUP_FEATURES,
+    *RATE_FEATURES,
     "context_age_years",
     *(f"ctx_{m}" for m in CONTEXT_FEATURES),
     *(f"ctx_{m}_change" for m in TREND_FEATURES),
@@ -359,12 +381,58 @@ def _group_features(frame: pd.DataFrame, graded: pd.DataFrame, schools: pd.DataF
     return out
 
 
+def _label(values: pd.Series) -> pd.Series:
+    """Group values as text keys (missing stays missing), one dtype on both sides of an as-of join."""
+    return values.map(lambda v: None if pd.isna(v) else str(v)).astype("str")
+
+
+def _rate_features(frame: pd.DataFrame, graded: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+    """Adverse share of the graded inspections recorded in the 12 months before each start date (RATE_GROUPS).
+
+    The window ends at the start date, or just after the latest recorded graded inspection when the start
+    date lies beyond the data (scoring today's schools): a rate over months with no recorded outcomes yet
+    would rest on too few inspections.
+    """
+    attrs = schools[SCHOOL_COLUMNS].drop_duplicates("urn").set_index("urn")
+    events = graded[["school_key", "start_date", "grade"]].copy()
+    events["adverse"] = (events["grade"] >= 3).astype(float)
+    events["n"] = 1.0
+    out = frame.copy()
+    anchor = out["start_date"].clip(upper=events["start_date"].max() + pd.Timedelta(days=1))
+    for feature, group in RATE_GROUPS.items():
+        if group is None:
+            event_group = pd.Series("England", index=events.index)
+            query_group = pd.Series("England", index=out.index)
+        elif group == "idaci_quintile":
+            event_group = pd.to_numeric(attrs[group], errors="coerce").reindex(events["school_key"])
+            query_group = out[group]
+        else:
+            event_group = attrs[group].reindex(events["school_key"])
+            query_group = out[group].where(out[group] != UNKNOWN)
+        events["_group"] = _label(event_group).to_numpy()
+        queries = pd.DataFrame({"_group": _label(query_group)}, index=out.index)
+        queries["start_date"] = anchor
+        counts = _windowed_sum(events.dropna(subset=["_group"]), "_group", queries, RATE_WINDOW_YEARS)
+        out[feature] = counts["adverse"] / counts["n"].where(counts["n"] >= RATE_MIN_INSPECTIONS)
+    out["_asof_recent_rates"] = anchor - pd.Timedelta(days=1)
+    return out
+
+
+def _mainstream_measures_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """Leave KS2/KS4 attainment and progress unknown for special schools and PRUs (MAINSTREAM_PHASES_ONLY)."""
+    out = frame.copy()
+    columns = [c for c in out.columns if c.startswith(("ctx_ks2_", "ctx_ks4_"))]
+    out.loc[out["phase"].isin(MAINSTREAM_PHASES_ONLY), columns] = np.nan
+    return out
+
+
 def _feature_frame(
     rows: pd.DataFrame, schools: pd.DataFrame, ctx: pd.DataFrame, graded: pd.DataFrame
 ) -> pd.DataFrame:
     frame = _school_features(_history_features(rows), schools)
     frame = _group_features(frame, graded, schools)
-    frame = _context_features(frame, ctx)
+    frame = _rate_features(frame, graded, schools)
+    frame = _mainstream_measures_only(_context_features(frame, ctx))
     newest = frame[[f"_asof_ctx_{m}" for m in CONTEXT_FEATURES]].max(axis=1)
     frame["context_age_years"] = (frame["start_date"] - newest).dt.days / 365.25
     frame["adverse"] = (frame["grade"] >= 3).astype(float).where(frame["grade"].notna())
@@ -430,3 +498,57 @@ def build_current(
 
 def asof_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.startswith("_asof")]
+
+
+#: Every model input in plain words (the model card and any explanation use these, never the column names).
+FEATURE_WORDS: dict[str, str] = {
+    "prev_grade": "grade at the previous graded inspection",
+    "prev2_grade": "grade at the graded inspection before that",
+    "worst_last_two": "worse of the last two grades",
+    "grade_change": "change in grade between the last two graded inspections",
+    "n_prev_graded": "number of earlier graded inspections",
+    "share_prev_adverse": "share of earlier graded inspections that were RI/Satisfactory or Inadequate",
+    "years_since_prev": "years since the previous graded inspection",
+    "years_between_prev": "years between the last two graded inspections",
+    "prev_inherited": "previous grade inherited from a predecessor school",
+    "prev_satisfactory_era": "previous grade given before September 2012 (Satisfactory era)",
+    "idaci_quintile": "deprivation of the school's area (IDACI quintile)",
+    "is_academy": "academy or free school when inspected",
+    "la_prior_adverse": "share of the LA's other inspections in the last five years that were RI or worse",
+    "recent_adverse_england": "share of graded inspections in England in the previous 12 months that were RI "
+    "or worse",
+    "recent_adverse_idaci": "the same share among schools in the same IDACI quintile",
+    "recent_adverse_phase": "the same share among schools of the same phase",
+    "context_age_years": "age of the newest published school data (years)",
+    "ctx_pupils": "pupils on roll (census)",
+    "ctx_pct_fsm_ever": "% of pupils ever eligible for free school meals",
+    "ctx_pct_sen_support": "% of pupils with SEN support",
+    "ctx_pct_ehcp": "% of pupils with an education, health and care plan",
+    "ctx_pct_eal": "% of pupils with English as an additional language",
+    "ctx_pct_disadvantaged": "% of disadvantaged pupils",
+    "ctx_pct_absence": "overall absence rate",
+    "ctx_pct_persistent_absence": "persistent absence rate",
+    "ctx_ks2_rwm_expected": "% meeting the KS2 expected standard in reading, writing and maths (mainstream)",
+    "ctx_ks2_rwm_higher": "% reaching the higher KS2 standard (mainstream)",
+    "ctx_ks2_reading_progress": "KS2 reading progress (mainstream)",
+    "ctx_ks2_writing_progress": "KS2 writing progress (mainstream)",
+    "ctx_ks2_maths_progress": "KS2 maths progress (mainstream)",
+    "ctx_ks4_attainment8": "Attainment 8 (mainstream)",
+    "ctx_ks4_progress8": "Progress 8 (mainstream)",
+    "ctx_ks4_eng_maths_grade5": "% with grade 5 or above in English and maths (mainstream)",
+    "ctx_ks4_ebacc_entry": "% entered for the EBacc (mainstream)",
+    "ctx_balance_pct_income": "revenue balance as a % of income",
+    "ctx_pupils_change": "change in pupils on roll since the previous census (%)",
+    "ctx_ks2_rwm_expected_change": "change in the % meeting the KS2 expected standard",
+    "ctx_ks4_attainment8_change": "change in Attainment 8",
+    "ctx_balance_pct_income_change": "change in the revenue balance as a % of income",
+    "era": "inspection framework in force",
+    "phase": "phase (primary, secondary, special, PRU, nursery)",
+    "type_group": "type of school when inspected (maintained, converter or sponsored academy, free school)",
+    "region": "region",
+}
+
+
+def feature_words(name: str) -> str:
+    """A model input in plain words (falls back to the name with spaces, never a raw column name)."""
+    return FEATURE_WORDS.get(name, name.removeprefix("ctx_").replace("_", " "))

@@ -1,16 +1,22 @@
-"""Versioned storage of trained models: joblib file + JSON metadata under data/models/ (git-ignored).
+"""The trained early-warning model in the database, shared by all replicas (tables risk_model, risk_score).
 
-`RISK_MODEL_DIR` overrides the folder. A model saved with another scikit-learn version is refused (pickles are
-not portable across versions): retrain with `python -m analytics train`.
+Each training run stores one `risk_model` row: the fitted model serialized with joblib, the sha256 of those
+bytes, the scikit-learn version, the data version it was trained on (`analytics.store.data_version`) and its
+metadata as JSON (backtests, coefficients, reliability of the scores, cautions); plus one `risk_score` row per
+scored open school. Loading a model checks the scikit-learn version and the sha256 before unpickling: a model
+saved by another version, or whose bytes changed since training, is refused with a clear message. Metadata
+and scores are plain data: pages read them without unpickling anything. Only the newest KEEP_MODELS runs are
+kept.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
-import os
+import math
 import platform
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import joblib
@@ -18,19 +24,39 @@ import numpy as np
 import pandas as pd
 import sklearn
 import statsmodels
+from sqlalchemy import Engine, Table, delete, func, insert, select
 
-from analytics.config import DATA_DIR
 from analytics.risk.model import TrainedModel
+from analytics.store.models import RiskModel, RiskScore
 
-PREFIX = "risk-"
+KEEP_MODELS = 3
+MODELS: Table = RiskModel.__table__  # type: ignore[attr-defined]
+SCORES: Table = RiskScore.__table__  # type: ignore[attr-defined]
+RETRAIN = "Retrain it with `python -m analytics train` (or `python -m analytics init-demo`)."
+SCORE_COLUMNS = [
+    "urn",
+    "risk",
+    "risk_low",
+    "risk_high",
+    "band",
+    "national_share",
+    "drivers",
+    "caution",
+    "prev_grade",
+    "years_since_prev",
+]
 
 
-class ModelVersionError(RuntimeError):
-    """The stored model was saved by different library versions."""
+class StoredModelError(RuntimeError):
+    """The stored model cannot be used."""
 
 
-def model_dir() -> Path:
-    return Path(os.environ.get("RISK_MODEL_DIR", DATA_DIR / "models"))
+class ModelVersionError(StoredModelError):
+    """The stored model was saved by a different scikit-learn version."""
+
+
+class ModelIntegrityError(StoredModelError):
+    """The stored model's bytes do not match the sha256 recorded at training time."""
 
 
 def library_versions() -> dict[str, str]:
@@ -44,70 +70,181 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def save(
-    model: TrainedModel,
-    metadata: dict[str, Any],
-    folder: Path | None = None,
-    scores: pd.DataFrame | None = None,
-) -> Path:
-    """Write `risk-<timestamp>.joblib`, `.json` (and `.scores.parquet`, every open school's score at training
-    time, for the pages); returns the joblib path."""
-    folder = folder or model_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+def serialize(model: TrainedModel) -> bytes:
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    return buffer.getvalue()
+
+
+def _json_safe(value: Any) -> Any:
+    """Metadata as strict JSON: NaN and infinities become null, numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def save(engine: Engine, model: TrainedModel, metadata: dict[str, Any], scores: pd.DataFrame) -> int:
+    """Store a trained model, its metadata and its scores in one transaction; returns the model's id."""
+    blob = serialize(model)
     trained_at = datetime.now(UTC)
-    stem = PREFIX + trained_at.strftime("%Y%m%dT%H%M%S%fZ")
-    meta = {
-        "trained_at": trained_at.isoformat(timespec="seconds"),
-        "versions": library_versions(),
-        "kind": model.kind,
-        "n_train": model.n_train,
-        "train_until": model.train_until,
-        "validation_auc": model.validation,
-        "features": model.numeric + model.categorical,
-        **metadata,
-    }
-    path = folder / f"{stem}.joblib"
-    joblib.dump(model, path)
-    if scores is not None:
-        scores.to_parquet(folder / f"{stem}.scores.parquet", index=False)
-    (folder / f"{stem}.json").write_text(json.dumps(meta, indent=1, default=str))
-    return path
+    meta = _json_safe(
+        {
+            "versions": library_versions(),
+            "kind": model.kind,
+            "n_train": model.n_train,
+            "train_until": model.train_until,
+            "validation_auc": model.validation,
+            "calibration": {
+                "method": model.calibration.method,
+                "fitted_from": model.calibration.fitted_from,
+                "fitted_to": model.calibration.fitted_to,
+                "n": model.calibration.n,
+                "validation_brier": model.calibration_validation,
+            },
+            "features": model.numeric + model.categorical,
+            **metadata,
+        }
+    )
+    rows = _score_rows(scores)
+    with engine.begin() as connection:
+        model_id = int(
+            connection.execute(
+                insert(MODELS).returning(MODELS.c.id),
+                {
+                    "trained_at": trained_at,
+                    "data_version": int(metadata.get("data_version", 0)),
+                    "sklearn_version": sklearn.__version__,
+                    "kind": model.kind,
+                    "sha256": hashlib.sha256(blob).hexdigest(),
+                    "model": blob,
+                    "meta_json": json.dumps(meta, allow_nan=False),
+                },
+            ).scalar_one()
+        )
+        if rows:
+            connection.execute(insert(SCORES), [{**row, "model_id": model_id} for row in rows])
+        _prune(connection)
+    return model_id
 
 
-def latest_scores(folder: Path | None = None) -> pd.DataFrame | None:
-    """Scores of every open school saved with the newest model (None when no model has been trained)."""
-    meta = latest_metadata(folder)
-    if meta is None:
+def _score_rows(scores: pd.DataFrame) -> list[dict[str, Any]]:
+    frame = scores.reindex(columns=SCORE_COLUMNS).astype(object)
+    frame = frame.where(frame.notna(), None)
+    rows: list[dict[str, Any]] = frame.to_dict(orient="records")  # type: ignore[assignment]
+    for row in rows:
+        row["urn"] = int(row["urn"])
+        for column in ("risk", "risk_low", "risk_high", "national_share", "prev_grade", "years_since_prev"):
+            if row[column] is not None:
+                row[column] = float(row[column])
+        row["drivers"] = str(row["drivers"] or "")
+    return rows
+
+
+def _prune(connection: Any) -> None:
+    """Keep the newest KEEP_MODELS models (their scores go with them)."""
+    newest_first = select(MODELS.c.id).order_by(MODELS.c.id.desc())
+    old = list(connection.execute(newest_first).scalars())[KEEP_MODELS:]
+    if old:
+        connection.execute(delete(SCORES).where(SCORES.c.model_id.in_(old)))
+        connection.execute(delete(MODELS).where(MODELS.c.id.in_(old)))
+
+
+def latest_id(engine: Engine) -> int | None:
+    """Id of the newest stored model (a cheap query: cache keys use it), None when none is stored."""
+    with engine.connect() as connection:
+        found = connection.execute(select(func.max(MODELS.c.id))).scalar_one()
+    return None if found is None else int(found)
+
+
+def latest_metadata(engine: Engine) -> dict[str, Any] | None:
+    """Metadata of the newest stored model (with id, trained_at, data_version, sklearn_version), or None."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(
+                MODELS.c.id,
+                MODELS.c.trained_at,
+                MODELS.c.data_version,
+                MODELS.c.sklearn_version,
+                MODELS.c.meta_json,
+            )
+            .order_by(MODELS.c.id.desc())
+            .limit(1)
+        ).first()
+    if row is None:
         return None
-    path = Path(meta["path"]).with_suffix(".scores.parquet")
-    return pd.read_parquet(path) if path.exists() else None
-
-
-def latest_metadata(folder: Path | None = None) -> dict[str, Any] | None:
-    """Metadata of the newest stored model, or None when none has been trained."""
-    folder = folder or model_dir()
-    files = sorted(folder.glob(f"{PREFIX}*.json")) if folder.exists() else []
-    if not files:
-        return None
-    meta: dict[str, Any] = json.loads(files[-1].read_text())
-    meta["path"] = str(files[-1].with_suffix(".joblib"))
+    meta: dict[str, Any] = json.loads(row.meta_json)
+    trained_at = row.trained_at if row.trained_at.tzinfo else row.trained_at.replace(tzinfo=UTC)
+    meta.update(
+        id=int(row.id),
+        trained_at=trained_at.isoformat(timespec="seconds"),
+        data_version=int(row.data_version),
+        sklearn_version=row.sklearn_version,
+    )
     return meta
 
 
-def load_latest(folder: Path | None = None) -> tuple[TrainedModel, dict[str, Any]] | None:
-    """The newest stored model and its metadata; None if none; ModelVersionError if saved by other
-    versions.
+def latest_scores(engine: Engine) -> pd.DataFrame | None:
+    """Scores of every open school from the newest stored model (None when no model is stored)."""
+    model_id = latest_id(engine)
+    return None if model_id is None else scores_of(engine, model_id)
+
+
+def scores_of(engine: Engine, model_id: int, urns: list[int] | None = None) -> pd.DataFrame:
+    """Scores stored with one model (optionally of some schools only), riskiest first."""
+    columns = [SCORES.c[c] for c in SCORE_COLUMNS]
+    query = select(*columns).where(SCORES.c.model_id == model_id)
+    if urns is not None:
+        query = query.where(SCORES.c.urn.in_([int(u) for u in urns]))
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    frame = pd.DataFrame(rows, columns=SCORE_COLUMNS)
+    return frame.sort_values(["risk", "urn"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def is_current(engine: Engine, data_version: int) -> bool:
+    """Whether the newest stored model was trained on `data_version` with this scikit-learn version."""
+    meta = latest_metadata(engine)
+    return (
+        meta is not None
+        and meta["data_version"] == data_version
+        and meta["sklearn_version"] == sklearn.__version__
+    )
+
+
+def load_latest(engine: Engine) -> tuple[TrainedModel, dict[str, Any]] | None:
+    """The newest stored model and its metadata; None if none is stored.
+
+    Raises ModelVersionError when it was saved by another scikit-learn version and ModelIntegrityError when
+    its bytes do not match the sha256 recorded at training time; both before anything is unpickled.
     """
-    meta = latest_metadata(folder)
+    meta = latest_metadata(engine)
     if meta is None:
         return None
-    saved = meta.get("versions", {}).get("scikit-learn")
-    if saved != sklearn.__version__:
+    if meta["sklearn_version"] != sklearn.__version__:
         raise ModelVersionError(
-            f"The stored model was trained with scikit-learn {saved}; this is {sklearn.__version__}. "
-            "Retrain it with `python -m analytics train`."
+            f"The stored early-warning model (id {meta['id']}) was trained with scikit-learn "
+            f"{meta['sklearn_version']}; this installation has scikit-learn {sklearn.__version__}, which "
+            f"cannot load it safely. {RETRAIN}"
         )
-    model = joblib.load(meta["path"])
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(MODELS.c.model, MODELS.c.sha256).where(MODELS.c.id == meta["id"])
+        ).one()
+    blob = bytes(row.model)
+    if hashlib.sha256(blob).hexdigest() != row.sha256:
+        raise ModelIntegrityError(
+            f"The stored early-warning model (id {meta['id']}) does not match the sha256 recorded when it "
+            f"was trained: it has been altered or damaged and will not be loaded. {RETRAIN}"
+        )
+    model = joblib.load(io.BytesIO(blob))
     if not isinstance(model, TrainedModel):
-        raise ModelVersionError(f"{meta['path']} is not a risk model")
+        raise ModelIntegrityError(f"The stored object (id {meta['id']}) is not an early-warning model.")
     return model, meta

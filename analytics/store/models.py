@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import LargeBinary, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -204,3 +204,40 @@ class DerivedFrame(SQLModel, table=True):
     data_version: int = Field(primary_key=True)
     created_at: datetime
     payload: bytes = Field(sa_type=LargeBinary)
+
+
+# --- Early-warning model (issues 9, 13, 16): the fitted model and every open school's score, per training run
+
+
+class RiskModel(SQLModel, table=True):
+    """One trained early-warning model: the serialized estimator, its sha256 (checked before loading) and its
+    metadata (backtests, coefficients, reliability), tied to the data version and scikit-learn version."""
+
+    __tablename__ = "risk_model"
+    id: int | None = Field(default=None, primary_key=True)
+    trained_at: datetime
+    data_version: int = Field(index=True, description="analytics.store.data_version when trained")
+    sklearn_version: str
+    kind: str = Field(description="the candidate chosen by validation")
+    sha256: str = Field(description="sha256 of `model`, recorded at training time")
+    model: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    meta_json: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class RiskScore(SQLModel, table=True):
+    """Risk of RI or Inadequate at the next graded inspection for one open school, from one trained model."""
+
+    __tablename__ = "risk_score"
+    model_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("risk_model.id", ondelete="CASCADE"), primary_key=True)
+    )
+    urn: int = Field(primary_key=True)
+    risk: float
+    risk_low: float | None = Field(default=None, description="likely range: observed rate of similar scores")
+    risk_high: float | None = None
+    band: str
+    national_share: float = Field(description="share of England's scored schools scoring at least as high")
+    drivers: str
+    caution: str | None = Field(default=None, description="why this school's group is ranked poorly")
+    prev_grade: float | None = None
+    years_since_prev: float | None = None

@@ -37,26 +37,13 @@ def _healthy(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def risk_model_dir(demo_sqlite: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real early-warning model trained by the CLI on the demo data, so the risk pages show content."""
-    folder = tmp_path_factory.mktemp("risk-models")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{demo_sqlite}", "RISK_MODEL_DIR": str(folder)}
-    done = subprocess.run([sys.executable, "-m", "analytics", "train"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.fail(f"`python -m analytics train` failed:\n{(done.stdout + done.stderr)[-3000:]}")
-    return folder
-
-
-@pytest.fixture(scope="session")
-def app_server(
-    demo_sqlite: Path, risk_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[AppServer]:
-    """`streamlit run app.py` on a free port (demo SQLite, trained model); yields its URL, then stops it."""
+def app_server(demo_sqlite: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """`streamlit run app.py` on a free port (demo SQLite: `init-demo` stored the early-warning model too);
+    yields its URL, then stops it."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{demo_sqlite}", "RISK_MODEL_DIR": str(risk_model_dir)}
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{demo_sqlite}"}
     command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true",
                "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]

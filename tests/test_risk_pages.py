@@ -1,0 +1,160 @@
+"""Risk register and model card (AppTest) on the demo database built by `init-demo` alone (which trains and
+stores the model: no separate `train` step), a copy without a model, and a copy retrained mid-session."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from analytics import queries
+from analytics.config import get_settings
+from analytics.risk import store
+from analytics.store import reset_engine_cache
+from analytics.store.engine import make_engine
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+GOOD_OR_NONE = re.compile(r"^(Outstanding|Good|Not inspected)\b")
+LA = "Kent"  # large, with special schools, PRUs and nursery schools
+
+
+def _page(page: str, **params: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.switch_page(page)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def _la_truth(database: Path, la: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The LA's open schools with their headline grade, and the stored scores (straight from the store)."""
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        headlines = queries.school_headlines(engine, queries.Scope.la(la))
+        scores = store.latest_scores(engine)
+    finally:
+        engine.dispose()
+    assert scores is not None
+    return headlines, scores
+
+
+def test_after_init_demo_alone_the_register_lists_scored_schools(app_env: Path) -> None:
+    at = _page("pages/risk_register.py", la=LA)
+    assert not at.exception, at.exception
+    assert not at.info, "a model is stored: no 'train it' hint"
+    table = at.dataframe[0].value
+    headlines, scores = _la_truth(app_env, LA)
+    scored = headlines.merge(scores, on="urn")
+    good_or_none = scored.loc[scored["grade"].isna() | (scored["grade"] <= 2)]
+    assert len(table) > 300
+    assert set(table["URN"]) == set(good_or_none["urn"]), "default: Good/Outstanding or no grade, scored"
+    assert table["Current grade"].str.match(GOOD_OR_NONE).all()
+    assert table["Risk"].notna().all() and table["Risk"].is_monotonic_decreasing
+    assert (table["Likely range"].str.fullmatch(r"\d+% to \d+%")).all()
+    # Rank within the LA: 1 + the LA's scored schools (all grades) with a strictly higher risk.
+    risks = scored.set_index("urn")["risk"]
+    for _, row in table.sample(40, random_state=0).iterrows():
+        assert row["Rank in LA"] == 1 + int((risks > risks[row["URN"]]).sum())
+
+
+def test_register_filter_adds_the_schools_below_good(app_env: Path) -> None:
+    at = _page("pages/risk_register.py", la=LA)
+    default = at.dataframe[0].value
+    grades = at.multiselect(key="risk_grades")
+    at = grades.select("Requires improvement or Inadequate").run()
+    assert not at.exception
+    everything = at.dataframe[0].value
+    below = everything.loc[everything["Current grade"].str.match(r"^(Requires improvement|Inadequate)")]
+    assert len(below) > 20 and len(everything) == len(default) + len(below)
+
+
+def test_register_cautions_groups_the_model_ranks_poorly(app_env: Path) -> None:
+    at = _page("pages/risk_register.py", la=LA)
+    table = at.dataframe[0].value
+    flagged = table.loc[table["Reliability"] == "use with caution"]
+    assert len(flagged) > 5
+    assert set(flagged["Phase"]) <= {"Special", "PRU", "Nursery"}, "the groups the backtests judged weak"
+    assert (flagged["Caution"].str.contains("poorly|too few")).all()
+    assert not (table.loc[table["Phase"] == "Primary", "Reliability"] != "").any()
+    warning = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert "special schools" in warning and "AUC" in warning
+
+
+RAW_NAME = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
+
+
+def _texts(at: AppTest) -> list[str]:
+    texts = [e.value for e in [*at.markdown, *at.caption, *at.success, *at.error, *at.title, *at.subheader]]
+    for frame in at.dataframe:
+        texts += [str(c) for c in frame.value.columns]
+        texts += [str(v) for v in frame.value.astype(str).to_numpy().ravel()]
+    return [t.replace("\\", "") for t in texts]
+
+
+def test_model_card_in_plain_words_with_targets_and_group_tables(app_env: Path) -> None:
+    at = _page("pages/model_card.py")
+    assert not at.exception, at.exception
+    raw = [t for t in _texts(at) if RAW_NAME.search(t)]
+    assert raw == [], raw[:5]
+    statements = [e.value.replace("\\", "") for e in [*at.success, *at.error]]
+    assert any(s.startswith("Ranking within every phase") for s in statements)
+    assert any("IDACI quintile" in s and "inspections" in s for s in statements)
+    assert any(s.startswith("Overall AUC") for s in statements)
+    tables = [d.value for d in at.dataframe]
+    phase = next(t for t in tables if "Phase" in t.columns and "Inspections" in t.columns)
+    assert {"Primary", "Secondary", "Special", "PRU"} <= set(phase["Phase"])
+    assert (phase["Inspections"] > 0).all() and phase["Ranking within the group (AUC)"].notna().any()
+    inputs = next(t for t in tables if "Model input" in t.columns)
+    assert "years since the previous graded inspection" in set(inputs["Model input"])
+
+
+@pytest.fixture
+def copy_env(demo_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private copy of the demo database for tests that change its stored models."""
+    copy = tmp_path / "copy.db"
+    shutil.copy(demo_sqlite, copy)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{copy}")
+    get_settings.cache_clear()
+    reset_engine_cache()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield copy
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    get_settings.cache_clear()
+    reset_engine_cache()
+
+
+@pytest.mark.parametrize("page", ["pages/risk_register.py", "pages/model_card.py"])
+def test_pages_without_a_model_say_how_to_train(copy_env: Path, page: str) -> None:
+    engine = make_engine(f"sqlite:///{copy_env}")
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM risk_score"))
+        connection.execute(text("DELETE FROM risk_model"))
+    engine.dispose()
+    at = _page(page)
+    assert not at.exception
+    hint = " ".join(info.value for info in at.info)
+    assert "python -m analytics train" in hint and "init-demo" in hint
+
+
+def test_a_retrained_model_shows_on_the_next_rerun_without_clearing_caches(copy_env: Path) -> None:
+    """Cache keys are the data version and the stored model's id (ordinary, hashed parameters)."""
+    at = _page("pages/risk_register.py", la=LA)
+    before = at.dataframe[0].value.set_index("URN")["Risk"]
+    engine = make_engine(f"sqlite:///{copy_env}")
+    loaded = store.load_latest(engine)
+    scores = store.latest_scores(engine)
+    assert loaded is not None and scores is not None
+    halved = scores.assign(risk=scores["risk"] / 2)
+    store.save(engine, loaded[0], {k: loaded[1][k] for k in ("backtests", "reliability", "cautions")}, halved)
+    engine.dispose()
+    after = at.run().dataframe[0].value.set_index("URN")["Risk"]
+    assert after.reindex(before.index).to_numpy() == pytest.approx(before.to_numpy() / 2)
