@@ -20,7 +20,7 @@ from sqlalchemy import Engine, delete, func, insert, literal, select
 
 from analytics import lineage, queries, trends
 from analytics import school_profile as sp
-from analytics.due_dates import due_table
+from analytics.due_dates import DUE_COLUMNS, due_table
 from analytics.school_calendar import as_at_dates
 from analytics.schools import sector_of
 from analytics.store import data_version
@@ -70,6 +70,8 @@ class Sources:
 def _trend_counts(sources: Sources, freq: str) -> pd.DataFrame:
     """Additive KPI counts for every as-at date x LA x phase x sector (the trend charts and the
     comparisons)."""
+    if sources.headlines.empty:  # no school loaded yet (e.g. only a DfE file imported)
+        return pd.DataFrame(columns=["as_at", *trends.COUNT_COLUMNS, *TREND_GROUPS])
     final = sources.data_date()
     dates = as_at_dates(MONTHLY_START if freq == "month" else TREND_START, final, freq)
     if not dates or dates[-1] != pd.Timestamp(final):
@@ -79,6 +81,8 @@ def _trend_counts(sources: Sources, freq: str) -> pd.DataFrame:
 
 
 def _due(sources: Sources) -> pd.DataFrame:
+    if sources.headlines.empty:
+        return pd.DataFrame(columns=DUE_COLUMNS)
     members = lineage.lineage_members(sources.headlines, sources.history, sources.links)
     return due_table(sources.headlines, members, sources.history)
 
