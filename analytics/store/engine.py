@@ -30,7 +30,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # `engine.connect().execution_options(sqlite_immediate=True)` takes the write lock at BEGIN (a
+        # read-then-write transaction cannot then fail to upgrade its lock under concurrent writers).
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str) -> Engine:
