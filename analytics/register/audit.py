@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -79,7 +80,21 @@ def audit_log(
     if until is not None:
         query = query.where(AUDIT.c.at < datetime.combine(until + timedelta(days=1), time.min, UTC))
     frame = read(engine, query)
-    return frame[COLUMNS] if not frame.empty else pd.DataFrame(columns=COLUMNS)
+    if frame.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    return frame[COLUMNS].astype({"urn": "Int64", "entity_id": "Int64"})
+
+
+def decoded(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Audit rows as plain objects with old and new values decoded from JSON (the CLI's output)."""
+    rows = [
+        {str(k): v for k, v in r.items()}
+        for r in frame.astype(object).where(frame.notna(), None).to_dict("records")
+    ]
+    for row in rows:
+        for key in ("old_value", "new_value"):
+            row[key] = json.loads(row[key]) if row[key] else None
+    return rows
 
 
 def latest_id(engine: Engine) -> int:

@@ -142,10 +142,10 @@ def as_date(value: Any) -> date | None:
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(value, default=_json_default, ensure_ascii=False, sort_keys=True)
+    return json.dumps(value, default=json_default, ensure_ascii=False, sort_keys=True)
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if hasattr(value, "item"):  # numpy scalars

@@ -7,6 +7,7 @@ levels it shows (`analytics.register.settings`), so codes never change meaning.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ STANDING_AGENDA: tuple[str, ...] = (
 )
 
 
-def describe() -> list[dict[str, object]]:
+def describe() -> list[dict[str, Any]]:
     """Every scheme as plain data (the CLI's `register schemes`): levels in order of concern, least first."""
     return [
         {

@@ -260,7 +260,7 @@ class RegisterMeeting(SQLModel, table=True):
 
 
 class RegisterSetting(SQLModel, table=True):
-    """Register configuration per LA ('' = every LA): chosen scheme, level names, day rate, intervention types."""
+    """Register configuration per LA ('' = every LA): scheme, level names, day rate, intervention types."""
 
     __tablename__ = "register_setting"
     la_name: str = Field(primary_key=True)
