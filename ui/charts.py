@@ -19,8 +19,10 @@ GRADE_SYMBOLS = {"Outstanding": "star", "Good": "circle", "Requires improvement"
 
 
 def to_xlsx(frame: pd.DataFrame, sheet: str = "data") -> bytes:
+    """Values only: text such as '=1+2' or a URL stays text (not a formula or link) in the workbook."""
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+    options = {"strings_to_formulas": False, "strings_to_urls": False}
+    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
         frame.to_excel(writer, sheet_name=sheet[:31], index=False)
     return buffer.getvalue()
 

@@ -57,10 +57,12 @@ class MeetingView:
         }
 
 
-def meeting_view(engine: Engine, la_name: str, since: date, today: date | None = None) -> MeetingView:
+def meeting_view(
+    engine: Engine, la_name: str, since: date, today: date | None = None, facts: rules.Facts | None = None
+) -> MeetingView:
     today = today or date.today()
     scope = Scope.la(la_name)
-    facts = rules.load_facts(engine, scope)
+    facts = facts or rules.load_facts(engine, scope)
     history = entries.entries(engine, scope)
     before, now = entries.in_force(history, since), entries.in_force(history, today)
     table = listing.register_table(engine, scope, today, facts=facts)

@@ -133,7 +133,7 @@ class Facts:
     risk: pd.DataFrame | None
 
 
-def _risk_scores(engine: Engine) -> pd.DataFrame | None:
+def risk_scores(engine: Engine) -> pd.DataFrame | None:
     """The early-warning scores (urn, risk, band), or None without a model. The one place they are read."""
     del engine  # today the scores live beside the stored model, not in the database
     from analytics.risk.store import latest_scores
@@ -147,14 +147,17 @@ def _risk_scores(engine: Engine) -> pd.DataFrame | None:
     return scores[["urn", "risk", "band"]].astype({"urn": "int64"})
 
 
-def load_facts(engine: Engine, scope: Scope) -> Facts:
+def load_facts(engine: Engine, scope: Scope, *, with_risk: bool = True) -> Facts:
+    """Everything the rules read for the open schools in scope (`with_risk=False`: leave the scores out, e.g.
+    to cache the rest per data version and add fresh scores with `dataclasses.replace`)."""
     heads = school_headlines(engine, scope)
     heads = _with_report_card_flags(engine, heads)
     urns = [int(u) for u in heads["urn"]]
     current = lineage.current_urn_map(lineage_links(engine, urns))
     predecessors = current.loc[current.isin(urns)]
     raw = context_values(engine, urns + [int(u) for u in predecessors.index], CONTEXT_MEASURES)
-    return Facts(heads, current_context(raw, current), national_means(engine), _risk_scores(engine))
+    risk = risk_scores(engine) if with_risk else None
+    return Facts(heads, current_context(raw, current), national_means(engine), risk)
 
 
 def lineage_links(engine: Engine, urns: list[int], generations: int = 6) -> pd.DataFrame:
