@@ -192,6 +192,8 @@ def update_intervention(
         )
         if row is None:
             raise InvalidInput("intervention", f"no intervention #{intervention_id}")
+        if int(row["version"]) != int(expected_version):
+            raise _stale(intervention_id, row, expected_version)
         school = school_row(connection, row["urn"], open_only=False)
         clean = _clean_changes(connection, school["la_name"], dict(row), changes, today)
         changed = {k: v for k, v in clean.items() if v != row[k]}
@@ -204,12 +206,8 @@ def update_intervention(
             )
             .values(**changed, version=INTERVENTIONS.c.version + 1)
         )
-        if result.rowcount != 1:
-            raise Conflict(
-                f"Intervention #{intervention_id} at URN {row['urn']} was changed by someone else after you "
-                f"opened it (now version {row['version']}, you read {expected_version}). Nothing was saved: "
-                "reload it and make your change again."
-            )
+        if result.rowcount != 1:  # changed between our read and our write (concurrent transaction)
+            raise _stale(intervention_id, row, expected_version)
         audit.write(
             connection,
             by=by,
@@ -224,6 +222,14 @@ def update_intervention(
             reason=reason_text,
         )
     return int(expected_version) + 1
+
+
+def _stale(intervention_id: int, row: Any, expected_version: int) -> Conflict:
+    return Conflict(
+        f"Intervention #{intervention_id} at URN {row['urn']} was changed by someone else after you opened "
+        f"it (version {row['version']} or later, you read {expected_version}). Nothing was saved: reload it "
+        "and make your change again."
+    )
 
 
 def _clean_changes(

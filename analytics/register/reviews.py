@@ -111,6 +111,8 @@ def update_review(
         row = connection.execute(select(REVIEWS).where(REVIEWS.c.id == int(review_id))).mappings().first()
         if row is None:
             raise InvalidInput("review", f"no review meeting #{review_id}")
+        if int(row["version"]) != int(expected_version):
+            raise _stale(review_id)
         clean: dict[str, Any] = {}
         for key, value in changes.items():
             if key == "agenda":
@@ -127,11 +129,8 @@ def update_review(
             .where(REVIEWS.c.id == int(review_id), REVIEWS.c.version == int(expected_version))
             .values(**changed, version=REVIEWS.c.version + 1)
         )
-        if result.rowcount != 1:
-            raise Conflict(
-                f"Review meeting #{review_id} was changed by someone else after you opened it. Nothing was "
-                "saved: reload it and make your change again."
-            )
+        if result.rowcount != 1:  # changed between our read and our write (concurrent transaction)
+            raise _stale(review_id)
         school = school_row(connection, row["urn"], open_only=False)
         audit.write(
             connection,
@@ -147,6 +146,13 @@ def update_review(
             reason=reason_text,
         )
     return int(expected_version) + 1
+
+
+def _stale(review_id: int) -> Conflict:
+    return Conflict(
+        f"Review meeting #{review_id} was changed by someone else after you opened it. Nothing was saved: "
+        "reload it and make your change again."
+    )
 
 
 def reviews(engine: Engine, scope: Scope | None = None) -> pd.DataFrame:
