@@ -75,6 +75,15 @@ def ofsted_text(row: pd.Series) -> str:
     return text + (f" {when:%d/%m/%Y}" if when else "")
 
 
+def risk_bands(urns: pd.Series, risk: pd.DataFrame | None) -> pd.Series:
+    """Each school's early-warning band: 'not scored' when a model exists but has no score for it,
+    'no model' when none has been trained."""
+    if risk is None:
+        return pd.Series("no model", index=urns.index, dtype=object)
+    bands = risk.drop_duplicates("urn").set_index("urn")["band"].astype(object)
+    return urns.map(bands).astype(object).where(urns.isin(bands.index), "not scored")
+
+
 def register_table(
     engine: Engine, scope: Scope, today: date | None = None, facts: rules.Facts | None = None
 ) -> pd.DataFrame:
@@ -115,8 +124,7 @@ def assemble(
         c if isinstance(c, str) and c in rules.OFSTED_CATEGORY else None
         for c in schools["category_of_concern"]
     ]
-    bands = risk.set_index("urn")["band"] if risk is not None else pd.Series(dtype=object)
-    out["risk_band"] = out["urn"].map(bands).fillna("not scored" if risk is not None else "no model")
+    out["risk_band"] = risk_bands(out["urn"], risk)
     keep = [
         "urn",
         "scheme",
@@ -262,8 +270,7 @@ def proposals(
     out = schools[["urn", "name"]].copy()
     out["district"] = district_of(schools).to_numpy()
     out["ofsted"] = [ofsted_text(r) for _, r in schools.iterrows()]
-    bands = facts.risk.set_index("urn")["band"] if facts.risk is not None else pd.Series(dtype=object)
-    out["risk_band"] = out["urn"].map(bands).fillna("not scored" if facts.risk is not None else "no model")
+    out["risk_band"] = risk_bands(out["urn"], facts.risk)
     out["scheme"] = scheme.name
     out["proposed_level"] = out["urn"].map(suggested["suggested_level"])
     out["proposed_label"] = out["proposed_level"].map(level_names)
