@@ -222,7 +222,9 @@ def validate(connection: Connection, data: dict[str, Any]) -> list[str]:
                 check.fail(where, "agenda", "items outside the standing agenda")
         except (TypeError, json.JSONDecodeError):
             check.fail(where, "agenda", "not a JSON object")
-    existing_meetings = set(connection.execute(select(MEETINGS.c.la_name, MEETINGS.c.meeting_date)).tuples())
+    existing_meetings = {
+        tuple(r) for r in connection.execute(select(MEETINGS.c.la_name, MEETINGS.c.meeting_date))
+    }
     for i, row in enumerate(data["meetings"]):
         where = f"meetings[{i}]"
         if row.get("la_name") not in las:
@@ -231,7 +233,7 @@ def validate(connection: Connection, data: dict[str, Any]) -> list[str]:
         check.moment(row, where, "recorded_at")
         if (row.get("la_name"), day) in existing_meetings:
             check.fail(where, "meeting_date", "this LA already has a meeting recorded on that date")
-    existing_settings = set(connection.execute(select(SETTINGS.c.la_name, SETTINGS.c.key)).tuples())
+    existing_settings = {tuple(r) for r in connection.execute(select(SETTINGS.c.la_name, SETTINGS.c.key))}
     for i, row in enumerate(data["settings"]):
         where = f"settings[{i}]"
         if (row.get("la_name"), row.get("key")) in existing_settings:
@@ -365,7 +367,10 @@ def import_register(
                 row["entity_id"] = mapping.get(int(row["entity_id"]), row["entity_id"])
             connection.execute(insert(AUDIT).values(**row))
         counts = {name: len(data[name]) for name in SECTIONS}
-        las = sorted({str(r["la_name"]) for r in data["meetings"] if r.get("la_name")})
+        urns = sorted({int(r["urn"]) for name in SCHOOL_SECTIONS for r in data[name]})
+        las = sorted(
+            set(connection.execute(select(SCHOOLS.c.la_name).where(SCHOOLS.c.urn.in_(urns))).scalars())
+        )
         audit.write(
             connection,
             by=by,
