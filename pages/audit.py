@@ -48,7 +48,7 @@ def render() -> None:
     if shown.empty:
         st.info("No audit rows match.")
         return
-    view = shown.assign(at=pd.to_datetime(shown["at"], utc=True).dt.strftime("%Y-%m-%d %H:%M:%S UTC"))
+    view = shown.assign(at=ui.utc_text(shown["at"]))
     st.dataframe(
         view,
         hide_index=True,

@@ -133,6 +133,7 @@ def render() -> None:
     chosen = filters.county_filters(with_phase=False)
     who = ui.editor()
     st.title("Monthly meeting view")
+    ui.show_saved()
     la = chosen.la
     st.text(f"Local authority: {la}")
     since = _since(la)

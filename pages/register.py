@@ -167,19 +167,42 @@ def _decision_section(table: pd.DataFrame, scheme: Scheme, names: dict[str, str]
     default = row["level"] if row["level"] in codes else row["suggested_level"]
     suggested_strands = [STRAND_TITLES[k] for k in _strands_of(row)]
     with st.form(f"register_form_{urn}"):
-        level = st.selectbox("Level", codes, index=codes.index(default), format_func=names.__getitem__)
+        level = st.selectbox(
+            "Level",
+            codes,
+            index=codes.index(default),
+            format_func=names.__getitem__,
+            key=f"register_level_{urn}",
+        )
         stage = None
         if scheme.stages:
             stage_options = [NO_STAGE, *scheme.stage_codes]
             stage = st.selectbox(
-                "Stage", stage_options, format_func=lambda c: c if c == NO_STAGE else scheme.stage(c).label
+                "Stage",
+                stage_options,
+                format_func=lambda c: c if c == NO_STAGE else scheme.stage(c).label,
+                key=f"register_stage_{urn}",
             )
-        strands = st.multiselect("Evidence strands", list(STRAND_TITLES.values()), default=suggested_strands)
-        reason = st.text_area("Reason (required)", max_chars=5000)
-        effective = st.date_input(
-            "Effective from", value=date.today(), max_value=date.today(), format="DD/MM/YYYY"
+        strands = st.multiselect(
+            "Evidence strands",
+            list(STRAND_TITLES.values()),
+            default=suggested_strands,
+            key=f"register_strands_{urn}",
         )
-        review = st.date_input("Next review by", value=date.today() + timedelta(days=91), format="DD/MM/YYYY")
+        reason = st.text_area("Reason (required)", max_chars=5000, key=f"register_reason_{urn}")
+        effective = st.date_input(
+            "Effective from",
+            value=date.today(),
+            max_value=date.today(),
+            format="DD/MM/YYYY",
+            key=f"register_effective_{urn}",
+        )
+        review = st.date_input(
+            "Next review by",
+            value=date.today() + timedelta(days=91),
+            format="DD/MM/YYYY",
+            key=f"register_review_{urn}",
+        )
         submitted = st.form_submit_button(
             "Record the decision", type="primary", disabled=who is None, key="register_submit"
         )
@@ -222,6 +245,7 @@ def _decision_section(table: pd.DataFrame, scheme: Scheme, names: dict[str, str]
                 "source",
             ]
         ]
+        shown = shown.assign(recorded_at=ui.utc_text(shown["recorded_at"]))
         st.dataframe(shown, hide_index=True, width="stretch")
         download_buttons(shown, f"register-history-{urn}", "register-history")
 
@@ -272,10 +296,12 @@ def _interventions_section(table: pd.DataFrame, la: str, who: str | None) -> Non
     types = settings.intervention_types(engine, la)
     st.subheader("Start an intervention")
     with st.form("register_new_intervention"):
-        urn = st.selectbox("School", list(options), format_func=options.__getitem__, index=None)
-        kind = st.selectbox("Type", types)
+        urn = st.selectbox(
+            "School", list(options), format_func=options.__getitem__, index=None, key="register_iv_school"
+        )
+        kind = st.selectbox("Type", types, key="register_iv_type")
         lead = st.text_input("Lead officer (email or name; default: you)")
-        start = st.date_input("Start", value=date.today(), format="DD/MM/YYYY")
+        start = st.date_input("Start", value=date.today(), format="DD/MM/YYYY", key="register_iv_start")
         left, middle, right = st.columns(3)
         days = left.number_input("Planned officer days", min_value=0.0, value=5.0, step=0.5)
         rate = middle.number_input(
@@ -481,7 +507,11 @@ def _first_register_section(
     codes = scheme.codes
     with st.form(f"register_proposal_form_{urn}"):
         level = st.selectbox(
-            "Level", codes, index=codes.index(row["proposed_level"]), format_func=names.__getitem__
+            "Level",
+            codes,
+            index=codes.index(row["proposed_level"]),
+            format_func=names.__getitem__,
+            key=f"register_proposal_level_{urn}",
         )
         stage = None
         if scheme.stages:
@@ -496,7 +526,9 @@ def _first_register_section(
         strands = st.multiselect(
             "Evidence strands", list(STRAND_TITLES.values()), default=list(row["strands"])
         )
-        reason = st.text_area("Reason", value=str(row["reason"]), max_chars=5000)
+        reason = st.text_area(
+            "Reason", value=str(row["reason"]), max_chars=5000, key=f"register_proposal_reason_{urn}"
+        )
         review = st.date_input("Next review by", value=date.today() + timedelta(days=91), format="DD/MM/YYYY")
         accepted = st.form_submit_button(
             "Accept", type="primary", disabled=who is None, key="register_accept"
@@ -583,6 +615,7 @@ def render() -> None:
     chosen = filters.county_filters()
     who = ui.editor()
     st.title("Schools Causing Concern register")
+    ui.show_saved()
     la = chosen.la
     engine = data.engine()
     scheme = SCHEMES[settings.chosen_scheme(engine, la)]

@@ -95,6 +95,11 @@ def audit_log(la: str | None, urn: int | None, register: int) -> pd.DataFrame:
     return audit.audit_log(engine(), scope)
 
 
+def utc_text(moments: pd.Series) -> pd.Series:
+    """Aware timestamps as 'YYYY-MM-DD HH:MM:SS UTC' text (Excel cannot hold time zones)."""
+    return pd.to_datetime(moments, utc=True).dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def refused(error: RegisterError) -> None:
     """Show why a change was refused. The message can quote typed or imported text: shown as plain text."""
     from analytics.register.base import Conflict
@@ -108,6 +113,18 @@ def refused(error: RegisterError) -> None:
     st.text(str(error))
 
 
+FLASH = "register_flash"
+
+
 def saved(text: str) -> None:
-    st.success("Saved.", icon=":material/check_circle:")
-    st.text(text)
+    """Confirm a change and rerun, so every table on the page shows it (the message survives the rerun)."""
+    st.session_state[FLASH] = text
+    st.rerun()
+
+
+def show_saved() -> None:
+    """The confirmation of the change made in the previous run, if any (once)."""
+    text = st.session_state.pop(FLASH, None)
+    if text:
+        st.success("Saved.", icon=":material/check_circle:")
+        st.text(text)
