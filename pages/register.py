@@ -64,10 +64,10 @@ def _register_section(table: pd.DataFrame, scheme: Scheme, la: str) -> None:
     left, middle, right = st.columns(3)
     labels = [*dict.fromkeys(table["level_label"].dropna()), NOT_RECORDED]
     levels = left.multiselect("Level", labels, key="register_levels", placeholder="Any level")
-    stages = [s for s in table["stage_label"].dropna().unique()] if scheme.stages else []
-    stage = middle.multiselect(
-        "Stage", stages, key="register_stages", placeholder="Any stage", disabled=not scheme.stages
-    )
+    stage: list[str] = []
+    if scheme.stages:
+        stages = [scheme.stage(code).label for code in scheme.stage_codes]
+        stage = middle.multiselect("Stage", stages, key="register_stages", placeholder="Any stage")
     districts = right.multiselect(
         "District (parliamentary constituency)",
         sorted(table["district"].unique()),
