@@ -335,6 +335,23 @@ def _interventions_section(table: pd.DataFrame, la: str, who: str | None) -> Non
                 ui.saved(f"Intervention #{new_id} recorded.")
     if not work.empty:
         _update_intervention(work, who)
+        _impact(la)
+
+
+def _impact(la: str) -> None:
+    st.subheader("Impact of closed interventions")
+    closed, comparison = ui.impact_of_interventions(la, data.version(), ui.register_version(), date.today())
+    st.text(comparison)
+    if closed.empty:
+        st.text("No intervention has been completed or withdrawn yet.")
+        return
+    st.caption(
+        "Before: the last graded inspection before the start and the last figures of the academic year "
+        "before it; after: the first graded inspection from the start, and the first figures of an academic "
+        "year ending after the end date. Inspections and figures of predecessor schools count."
+    )
+    st.dataframe(closed, hide_index=True, width="stretch")
+    download_buttons(closed, f"intervention-impact-{la}", "register-impact")
 
 
 def _update_intervention(work: pd.DataFrame, who: str | None) -> None:

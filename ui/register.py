@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.queries import Scope
-from analytics.register import audit, listing, meeting, rules
+from analytics.register import audit, impact, listing, meeting, rules
 from analytics.register.base import RegisterError
 from ui.data import engine
 
@@ -86,6 +86,16 @@ def meeting_view(
 ) -> meeting.MeetingView:
     del register
     return meeting.meeting_view(engine(), la, since, today, facts=_with_risk(la, version, risk))
+
+
+@st.cache_data(show_spinner="Comparing outcomes before and after support...", max_entries=8)
+def impact_of_interventions(la: str, version: int, register: int, today: date) -> tuple[pd.DataFrame, str]:
+    """Closed interventions' outcomes before and after, and the supported-vs-similar comparison in words."""
+    del version, register
+    scope = Scope.la(la)
+    return impact.intervention_impact(engine(), scope, today), impact.supported_vs_similar(
+        engine(), scope, today
+    ).text
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
