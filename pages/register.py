@@ -8,6 +8,7 @@ School names, reasons and notes are shown with st.dataframe / st.text only (neve
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -135,6 +136,75 @@ def _register_section(table: pd.DataFrame, scheme: Scheme, la: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class DecisionFields:
+    level: str
+    stage: str | None
+    strands: list[str]
+    reason: str
+    review: date | None
+
+
+def _decision_fields(
+    scheme: Scheme,
+    names: dict[str, str],
+    key: str,
+    level: str,
+    stage: str | None,
+    strands: list[str],
+    reason: str,
+) -> DecisionFields:
+    """Level, stage (schemes with stages), strands, reason and next review: the inputs of a decision form.
+    `key` is a pattern such as 'register_{}_123456' (one set of widget keys per school)."""
+    codes = scheme.codes
+    chosen = st.selectbox(
+        "Level", codes, index=codes.index(level), format_func=names.__getitem__, key=key.format("level")
+    )
+    chosen_stage = None
+    if scheme.stages:
+        options = [NO_STAGE, *scheme.stage_codes]
+        chosen_stage = st.selectbox(
+            "Stage",
+            options,
+            index=options.index(stage or NO_STAGE),
+            key=key.format("stage"),
+            format_func=lambda c: c if c == NO_STAGE else scheme.stage(c).label,
+        )
+    picked = st.multiselect(
+        "Evidence strands", list(STRAND_TITLES.values()), default=strands, key=key.format("strands")
+    )
+    text = st.text_area("Reason (required)", value=reason, max_chars=5000, key=key.format("reason"))
+    review = st.date_input(
+        "Next review by",
+        value=date.today() + timedelta(days=91),
+        format="DD/MM/YYYY",
+        key=key.format("review"),
+    )
+    return DecisionFields(
+        chosen, None if chosen_stage in (None, NO_STAGE) else chosen_stage, picked, text, review
+    )
+
+
+def _record(urn: int, scheme: Scheme, fields: DecisionFields, who: str, **options: Any) -> int | None:
+    """Record the decision (audited); on refusal show why and return None."""
+    try:
+        return entries.record_level(
+            data.engine(),
+            urn,
+            scheme=scheme.name,
+            level=fields.level,
+            reason=fields.reason,
+            by=who,
+            strands=[find_strand(s) or s for s in fields.strands],
+            stage=fields.stage,
+            next_review=fields.review,
+            **options,
+        )
+    except RegisterError as error:
+        ui.refused(error)
+        return None
+
+
 def _decision_section(table: pd.DataFrame, scheme: Scheme, names: dict[str, str], who: str | None) -> None:
     options = _school_labels(table)
     urn = st.selectbox(
@@ -163,33 +233,18 @@ def _decision_section(table: pd.DataFrame, scheme: Scheme, names: dict[str, str]
     st.text(f"The data suggest: {row['suggested_label']} ({row['severity']}).")
     if row["evidence"]:
         st.text("Evidence: " + str(row["evidence"]))
-    codes = scheme.codes
-    default = row["level"] if row["level"] in codes else row["suggested_level"]
-    suggested_strands = [STRAND_TITLES[k] for k in _strands_of(row)]
+    default = row["level"] if row["level"] in scheme.codes else row["suggested_level"]
+    stage_now = row["stage"] if isinstance(row["stage"], str) else None
     with st.form(f"register_form_{urn}"):
-        level = st.selectbox(
-            "Level",
-            codes,
-            index=codes.index(default),
-            format_func=names.__getitem__,
-            key=f"register_level_{urn}",
+        fields = _decision_fields(
+            scheme,
+            names,
+            f"register_{{}}_{urn}",
+            default,
+            stage_now,
+            [STRAND_TITLES[k] for k in _strands_of(row)],
+            "",
         )
-        stage = None
-        if scheme.stages:
-            stage_options = [NO_STAGE, *scheme.stage_codes]
-            stage = st.selectbox(
-                "Stage",
-                stage_options,
-                format_func=lambda c: c if c == NO_STAGE else scheme.stage(c).label,
-                key=f"register_stage_{urn}",
-            )
-        strands = st.multiselect(
-            "Evidence strands",
-            list(STRAND_TITLES.values()),
-            default=suggested_strands,
-            key=f"register_strands_{urn}",
-        )
-        reason = st.text_area("Reason (required)", max_chars=5000, key=f"register_reason_{urn}")
         effective = st.date_input(
             "Effective from",
             value=date.today(),
@@ -197,36 +252,17 @@ def _decision_section(table: pd.DataFrame, scheme: Scheme, names: dict[str, str]
             format="DD/MM/YYYY",
             key=f"register_effective_{urn}",
         )
-        review = st.date_input(
-            "Next review by",
-            value=date.today() + timedelta(days=91),
-            format="DD/MM/YYYY",
-            key=f"register_review_{urn}",
-        )
         submitted = st.form_submit_button(
             "Record the decision", type="primary", disabled=who is None, key="register_submit"
         )
     _need_editor(who)
     if submitted and who is not None:
-        try:
-            version = entries.record_level(
-                data.engine(),
-                urn,
-                scheme=scheme.name,
-                level=level,
-                reason=reason,
-                by=who,
-                strands=[find_strand(s) or s for s in strands],
-                stage=None if stage in (None, NO_STAGE) else stage,
-                effective=effective,
-                next_review=review,
-                expected_version=st.session_state[read_key],
-            )
-        except RegisterError as error:
-            ui.refused(error)
-        else:
+        version = _record(
+            urn, scheme, fields, who, effective=effective, expected_version=st.session_state[read_key]
+        )
+        if version is not None:
             st.session_state[read_key] = version
-            ui.saved(f"URN {urn}: {names[level]} recorded (version {version}).")
+            ui.saved(f"URN {urn}: {names[fields.level]} recorded (version {version}).")
     history = entries.history(data.engine(), urn)
     if not history.empty:
         st.subheader("History (newest first)")
@@ -521,32 +557,17 @@ def _first_register_section(
         f"{row['name']} (URN {urn}), {row['district']}. Ofsted: {row['ofsted']}. Risk: {row['risk_band']}."
     )
     st.text(str(row["reason"]))
-    codes = scheme.codes
+    stage_now = row["proposed_stage"] if isinstance(row["proposed_stage"], str) else None
     with st.form(f"register_proposal_form_{urn}"):
-        level = st.selectbox(
-            "Level",
-            codes,
-            index=codes.index(row["proposed_level"]),
-            format_func=names.__getitem__,
-            key=f"register_proposal_level_{urn}",
+        fields = _decision_fields(
+            scheme,
+            names,
+            f"register_proposal_{{}}_{urn}",
+            row["proposed_level"],
+            stage_now,
+            list(row["strands"]),
+            str(row["reason"]),
         )
-        stage = None
-        if scheme.stages:
-            stage_options = [NO_STAGE, *scheme.stage_codes]
-            proposed = row["proposed_stage"] if isinstance(row["proposed_stage"], str) else NO_STAGE
-            stage = st.selectbox(
-                "Stage",
-                stage_options,
-                index=stage_options.index(proposed),
-                format_func=lambda c: c if c == NO_STAGE else scheme.stage(c).label,
-            )
-        strands = st.multiselect(
-            "Evidence strands", list(STRAND_TITLES.values()), default=list(row["strands"])
-        )
-        reason = st.text_area(
-            "Reason", value=str(row["reason"]), max_chars=5000, key=f"register_proposal_reason_{urn}"
-        )
-        review = st.date_input("Next review by", value=date.today() + timedelta(days=91), format="DD/MM/YYYY")
         accepted = st.form_submit_button(
             "Accept", type="primary", disabled=who is None, key="register_accept"
         )
@@ -554,25 +575,13 @@ def _first_register_section(
         st.session_state["register_proposal"] = position + 1
         st.rerun()
     _need_editor(who)
-    if accepted and who is not None:
-        try:
-            entries.record_level(
-                data.engine(),
-                urn,
-                scheme=scheme.name,
-                level=level,
-                reason=reason,
-                by=who,
-                strands=[find_strand(s) or s for s in strands],
-                stage=None if stage in (None, NO_STAGE) else stage,
-                next_review=review,
-                expected_version=0,
-                source="first register",
-            )
-        except RegisterError as error:
-            ui.refused(error)
-        else:
-            ui.saved(f"URN {urn}: {names[level]} recorded.")
+    recorded = (
+        accepted
+        and who is not None
+        and _record(urn, scheme, fields, who, expected_version=0, source="first register")
+    )
+    if recorded:
+        ui.saved(f"URN {urn}: {names[fields.level]} recorded.")
 
 
 def _settings_section(la: str, scheme: Scheme, who: str | None) -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Select, Table, insert, select
+from sqlalchemy import Connection, Engine, Select, Table, insert, select, update
 
 from analytics.queries import SCHOOLS, Scope
 from analytics.store.models import (
@@ -72,6 +72,28 @@ def insert_row(connection: Connection, table: Table, row: dict[str, Any]) -> int
     key = connection.execute(insert(table).values(**row)).inserted_primary_key
     assert key is not None
     return int(key[0])
+
+
+def versioned_update(
+    connection: Connection,
+    table: Table,
+    row_id: int,
+    expected_version: int,
+    changed: dict[str, Any],
+    stale: Conflict,
+) -> int:
+    """Apply `changed` only if the row still has the version the editor read (bumping it); else raise `stale`.
+
+    The version condition is in the UPDATE itself, so a concurrent writer that committed first wins and the
+    second updates nothing (PostgreSQL re-checks the condition after waiting for the first)."""
+    result = connection.execute(
+        update(table)
+        .where(table.c.id == int(row_id), table.c.version == int(expected_version))
+        .values(**changed, version=table.c.version + 1)
+    )
+    if result.rowcount != 1:
+        raise stale
+    return int(expected_version) + 1
 
 
 def read(engine: Engine, query: Select) -> pd.DataFrame:

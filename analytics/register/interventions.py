@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, select
 
 from analytics.movement import Period, term
 from analytics.queries import SCHOOLS, Scope
@@ -30,6 +30,7 @@ from analytics.register.base import (
     read,
     school_row,
     scoped,
+    versioned_update,
     write_transaction,
 )
 from analytics.register.schemes import CLOSED_STATUSES, FUNDERS, STATUSES
@@ -199,15 +200,14 @@ def update_intervention(
         changed = {k: v for k, v in clean.items() if v != row[k]}
         if not changed:
             raise InvalidInput("changes", "nothing differs from the intervention as recorded")
-        result = connection.execute(
-            update(INTERVENTIONS)
-            .where(
-                INTERVENTIONS.c.id == int(intervention_id), INTERVENTIONS.c.version == int(expected_version)
-            )
-            .values(**changed, version=INTERVENTIONS.c.version + 1)
+        version = versioned_update(
+            connection,
+            INTERVENTIONS,
+            intervention_id,
+            expected_version,
+            changed,
+            _stale(intervention_id, row, expected_version),
         )
-        if result.rowcount != 1:  # changed between our read and our write (concurrent transaction)
-            raise _stale(intervention_id, row, expected_version)
         audit.write(
             connection,
             by=by,
@@ -221,7 +221,7 @@ def update_intervention(
             new=changed,
             reason=reason_text,
         )
-    return int(expected_version) + 1
+    return version
 
 
 def _stale(intervention_id: int, row: Any, expected_version: int) -> Conflict:

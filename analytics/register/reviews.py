@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from analytics.queries import SCHOOLS, Scope
@@ -25,6 +25,7 @@ from analytics.register.base import (
     read,
     school_row,
     scoped,
+    versioned_update,
     write_transaction,
 )
 from analytics.register.schemes import STANDING_AGENDA
@@ -124,13 +125,8 @@ def update_review(
         changed = {k: v for k, v in clean.items() if v != row[k]}
         if not changed:
             raise InvalidInput("changes", "nothing differs from the review meeting as recorded")
-        result = connection.execute(
-            update(REVIEWS)
-            .where(REVIEWS.c.id == int(review_id), REVIEWS.c.version == int(expected_version))
-            .values(**changed, version=REVIEWS.c.version + 1)
-        )
-        if result.rowcount != 1:  # changed between our read and our write (concurrent transaction)
-            raise _stale(review_id)
+        stale = _stale(review_id)
+        version = versioned_update(connection, REVIEWS, review_id, expected_version, changed, stale)
         school = school_row(connection, row["urn"], open_only=False)
         audit.write(
             connection,
@@ -145,7 +141,7 @@ def update_review(
             new=changed,
             reason=reason_text,
         )
-    return int(expected_version) + 1
+    return version
 
 
 def _stale(review_id: int) -> Conflict:
