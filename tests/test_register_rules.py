@@ -199,8 +199,10 @@ def _table(
     for column in ("stage", "stage_label", "strands", "reason", "next_review", "set_by"):
         frame[column] = frame.get(column)
     frame["version"] = 1
-    suggested = rules.suggest(rules.evidence(found, TODAY), found.schools, scheme, frame, TODAY)
-    return listing.assemble(found.schools, frame, suggested, meetings, risk, names, TODAY).set_index("urn")
+    suggested = listing.with_labels(
+        rules.suggest(rules.evidence(found, TODAY), found.schools, scheme, frame, TODAY), names
+    )
+    return listing.assemble(found.schools, frame, suggested, meetings, risk, TODAY).set_index("urn")
 
 
 def test_disagreements() -> None:

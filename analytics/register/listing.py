@@ -6,6 +6,7 @@ loads them. Each LA is read under its own chosen scheme.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -59,7 +60,7 @@ TABLE_COLUMNS = [
 ]
 
 
-def ofsted_text(row: pd.Series) -> str:
+def ofsted_text(row: Mapping[Any, Any]) -> str:
     grade, start = row.get("grade"), row.get("inspection_start")
     if grade is None or pd.isna(grade):
         return "Report card" if row.get("grade_source") == "report card" else "Not inspected"
@@ -88,23 +89,32 @@ def register_table(
     engine: Engine, scope: Scope, today: date | None = None, facts: rules.Facts | None = None
 ) -> pd.DataFrame:
     """Every open school in scope: recorded entry (if any) beside the suggested level, review status and the
-    disagreement between them (TABLE_COLUMNS)."""
+    disagreement between them (TABLE_COLUMNS). Each LA under its own scheme and level names."""
     today = today or date.today()
     facts = facts or rules.load_facts(engine, scope)
     recorded = entries.current(engine, scope)
-    meetings = reviews.reviews(engine, scope)
     evidence = rules.evidence(facts, today)
+    las = [la if isinstance(la, str) else None for la in facts.schools["la_name"].unique()]
+    schemes = {la: settings.chosen_scheme(engine, la) for la in las}
+    names = {la: settings.level_names(engine, la, schemes[la]) for la in las}
+    school_scheme = facts.schools["la_name"].map(lambda la: schemes[la if isinstance(la, str) else None])
     parts = []
-    for la, schools in facts.schools.groupby("la_name", dropna=False):
-        la_name = la if isinstance(la, str) else None
-        scheme = SCHEMES[settings.chosen_scheme(engine, la_name)]
-        names = settings.level_names(engine, la_name, scheme.name)
-        mine = recorded.loc[recorded["urn"].isin(schools["urn"])] if not recorded.empty else recorded
-        suggested = rules.suggest(evidence, schools, scheme, mine, today)
-        parts.append(assemble(schools, mine, suggested, meetings, facts.risk, names, today))
+    for name, schools in facts.schools.groupby(school_scheme, sort=False):
+        parts.append(rules.suggest(evidence, schools, SCHEMES[str(name)], recorded, today))
     if not parts:
         return pd.DataFrame(columns=TABLE_COLUMNS)
-    return pd.concat(parts, ignore_index=True)
+    suggested = pd.concat(parts, ignore_index=True)
+    la_of = facts.schools.set_index("urn")["la_name"]
+    suggested["suggested_label"] = [
+        names[la if isinstance(la, str) else None].get(level, level)
+        for la, level in zip(suggested["urn"].map(la_of), suggested["suggested_level"], strict=True)
+    ]
+    return assemble(facts.schools, recorded, suggested, reviews.reviews(engine, scope), facts.risk, today)
+
+
+def with_labels(suggested: pd.DataFrame, level_names: dict[str, str]) -> pd.DataFrame:
+    """Add `suggested_label` (one LA's level names) to `rules.suggest` output."""
+    return suggested.assign(suggested_label=suggested["suggested_level"].map(level_names))
 
 
 def assemble(
@@ -113,13 +123,13 @@ def assemble(
     suggested: pd.DataFrame,
     meetings: pd.DataFrame,
     risk: pd.DataFrame | None,
-    level_names: dict[str, str],
     today: date,
 ) -> pd.DataFrame:
-    """Join one LA's schools, current entries, suggestions and review meetings into the register table."""
+    """Join schools, current entries, labelled suggestions (`with_labels`) and review meetings into the
+    register table."""
     out = schools[["urn", "name", "la_name", "phase"]].copy()
     out["district"] = district_of(schools).to_numpy()
-    out["ofsted"] = [ofsted_text(r) for _, r in schools.iterrows()]
+    out["ofsted"] = [ofsted_text(r) for r in schools.to_dict("records")]
     out["ofsted_category"] = [
         c if isinstance(c, str) and c in rules.OFSTED_CATEGORY else None
         for c in schools["category_of_concern"]
@@ -152,11 +162,9 @@ def assemble(
     next_meeting = out["urn"].map(last["next_date"]) if not last.empty else pd.Series(None, index=out.index)
     out["next_review"] = [_later(a, b) for a, b in zip(out["next_review"], next_meeting, strict=True)]
     out["review_status"] = [_review_status(d, today) for d in out["next_review"]]
-    out = out.merge(
-        suggested[["urn", "suggested_level", "suggested_stage", "severity", "evidence"]], on="urn", how="left"
-    )
-    out["suggested_label"] = out["suggested_level"].map(level_names).fillna(out["suggested_level"])
-    out["disagreement"] = [_disagreement(row, today) for _, row in out.iterrows()]
+    columns = ["urn", "suggested_level", "suggested_label", "suggested_stage", "severity", "evidence"]
+    out = out.merge(suggested[columns], on="urn", how="left")
+    out["disagreement"] = [_disagreement(row, today) for row in out.to_dict("records")]
     return out[TABLE_COLUMNS]
 
 
@@ -180,7 +188,7 @@ def _review_status(next_review: date | None, today: date) -> str:
     return "due within a month" if next_review <= today + timedelta(days=REVIEW_SOON_DAYS) else ""
 
 
-def _disagreement(row: pd.Series, today: date) -> str:
+def _disagreement(row: Mapping[Any, Any], today: date) -> str:
     """Where the recorded level and the data disagree, or the process has slipped (in words; '' if none)."""
     notes: list[str] = []
     scheme = SCHEMES.get(str(row["scheme"])) if isinstance(row["scheme"], str) else None
@@ -269,7 +277,7 @@ def proposals(
     suggested = rules.suggest(evidence, schools, scheme, None, today).set_index("urn")
     out = schools[["urn", "name"]].copy()
     out["district"] = district_of(schools).to_numpy()
-    out["ofsted"] = [ofsted_text(r) for _, r in schools.iterrows()]
+    out["ofsted"] = [ofsted_text(r) for r in schools.to_dict("records")]
     out["risk_band"] = risk_bands(out["urn"], facts.risk)
     out["scheme"] = scheme.name
     out["proposed_level"] = out["urn"].map(suggested["suggested_level"])

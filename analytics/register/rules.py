@@ -14,9 +14,12 @@ result must not categorise a school today). `RULES` lists every rule in words; p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
@@ -30,6 +33,7 @@ from analytics.register.schemes import CATEGORIES, STAGES, SUPPORT_LEVELS, Schem
 SERIOUS, CONCERN, WATCH = 3, 2, 1
 SEVERITY_NAMES = {SERIOUS: "serious", CONCERN: "concern", WATCH: "watch"}
 MAX_EVIDENCE_AGE = 3
+MANY_SCHOOLS = 5000
 OFSTED_CATEGORY = {"SWK": "serious weaknesses", "SM": "special measures", "NTI": "notice to improve"}
 
 KS2_FLOOR_RWM, KS2_COASTING_RWM = 65.0, 85.0
@@ -153,11 +157,14 @@ def load_facts(engine: Engine, scope: Scope, *, with_risk: bool = True) -> Facts
     heads = school_headlines(engine, scope)
     heads = _with_report_card_flags(engine, heads)
     urns = [int(u) for u in heads["urn"]]
-    current = lineage.current_urn_map(lineage_links(engine, urns))
-    predecessors = current.loc[current.isin(urns)]
-    raw = context_values(engine, urns + [int(u) for u in predecessors.index], CONTEXT_MEASURES)
+    many = len(urns) > MANY_SCHOOLS  # read whole tables rather than send tens of thousands of parameters
+    current = lineage.current_urn_map(load_links(engine) if many else lineage_links(engine, urns))
+    predecessors = [int(u) for u in current.loc[current.isin(urns)].index]
+    raw = context_values(engine, None if many else urns + predecessors, CONTEXT_MEASURES)
+    ctx = current_context(raw, current)
+    ctx = ctx.loc[ctx["urn"].isin(urns)].reset_index(drop=True) if many else ctx
     risk = risk_scores(engine) if with_risk else None
-    return Facts(heads, current_context(raw, current), national_means(engine), risk)
+    return Facts(heads, ctx, national_means(engine), risk)
 
 
 def lineage_links(engine: Engine, urns: list[int], generations: int = 6) -> pd.DataFrame:
@@ -261,7 +268,7 @@ def _item(
     }
 
 
-def _when(row: pd.Series, prefix: str = "inspection") -> str:
+def _when(row: Mapping[Any, Any], prefix: str = "inspection") -> str:
     start = row.get("inspection_start" if prefix == "inspection" else "previous_start")
     if start is None or pd.isna(start):
         return ""
@@ -275,7 +282,7 @@ def _when(row: pd.Series, prefix: str = "inspection") -> str:
 
 def _ofsted_evidence(schools: pd.DataFrame) -> pd.DataFrame:
     items = []
-    for _, row in schools.iterrows():
+    for row in schools.to_dict("records"):
         urn, grade, previous = row["urn"], row.get("grade"), row.get("previous_grade")
         category = row.get("category_of_concern")
         start = row.get("inspection_start")
@@ -626,45 +633,59 @@ def suggest(
     """One row per school in `schools`: the level (and stage) the rules suggest under `scheme`, with evidence.
 
     `recorded` (current entries: urn, scheme, level, effective_date) feeds the Categories rule "in category 2
-    for twelve months without the expected progress".
+    for twelve months without the expected progress". Vectorised (all of England at once is quick).
     """
     today = today or date.today()
-    counted = (
-        evidence_items.loc[evidence_items["counted"].astype(bool)]
-        if not evidence_items.empty
-        else evidence_items
+    urns = schools["urn"].astype("int64").reset_index(drop=True)
+    items = (
+        evidence_items.loc[evidence_items["urn"].isin(urns)] if not evidence_items.empty else evidence_items
     )
-    rows = []
-    by_urn = dict(tuple(evidence_items.groupby("urn"))) if not evidence_items.empty else {}
-    counted_by = dict(tuple(counted.groupby("urn"))) if not counted.empty else {}
-    long_in_two = _long_in_category_two(recorded, today)
-    for _, school in schools.iterrows():
-        urn = int(school["urn"])
-        mine = counted_by.get(urn)
-        severity = int(mine["severity"].max()) if mine is not None else 0
-        strands = sorted({s for group in mine["strands"] for s in group}) if mine is not None else []
-        concern_strands = (
-            {s for group in mine.loc[mine["severity"] >= CONCERN, "strands"] for s in group}
-            & set(CORE_STRANDS)
-            if mine is not None
-            else set()
-        )
-        rules = set(mine["rule"]) if mine is not None else set()
-        level, stage = _level_for(scheme, severity, rules, len(concern_strands), urn in long_in_two)
-        shown = by_urn.get(urn)
-        rows.append(
-            {
-                "urn": urn,
-                "scheme": scheme.name,
-                "suggested_level": level,
-                "suggested_stage": stage,
-                "severity": SEVERITY_NAMES.get(severity, "none"),
-                "strands": strands,
-                "evidence": "; ".join(shown["text"]) if shown is not None else "",
-                "evidence_items": 0 if shown is None else len(shown),
-            }
-        )
-    return pd.DataFrame(rows, columns=SUGGESTION_COLUMNS)
+    counted = items.loc[items["counted"].astype(bool)] if not items.empty else items
+    severity = _per_school(urns, counted.groupby("urn")["severity"].max() if not counted.empty else None, 0)
+    exploded = counted[["urn", "severity", "strands"]].explode("strands") if not counted.empty else None
+    strands = _per_school(
+        urns,
+        exploded.groupby("urn")["strands"].agg(lambda s: sorted(set(s))) if exploded is not None else None,
+        None,
+    ).map(lambda v: v if isinstance(v, list) else [])
+    core = (
+        exploded.loc[(exploded["severity"] >= CONCERN) & exploded["strands"].isin(CORE_STRANDS)]
+        if exploded is not None
+        else None
+    )
+    concern_strands = _per_school(
+        urns, core.groupby("urn")["strands"].nunique() if core is not None else None, 0
+    )
+    flags = {
+        rule: urns.isin(counted.loc[counted["rule"] == rule, "urn"]) if not counted.empty else urns.isin([])
+        for rule in ("Ofsted category of concern", "Warning notice")
+    }
+    long_in_two = urns.isin(list(_long_in_category_two(recorded, today)))
+    level, stage = _levels(
+        scheme, severity.to_numpy(), flags, concern_strands.to_numpy(), long_in_two.to_numpy()
+    )
+    texts = items.groupby("urn")["text"].agg("; ".join) if not items.empty else None
+    return pd.DataFrame(
+        {
+            "urn": urns,
+            "scheme": scheme.name,
+            "suggested_level": level,
+            "suggested_stage": stage,
+            "severity": severity.map(SEVERITY_NAMES).fillna("none"),
+            "strands": strands,
+            "evidence": _per_school(urns, texts, ""),
+            "evidence_items": _per_school(urns, items.groupby("urn").size() if not items.empty else None, 0),
+        },
+        columns=SUGGESTION_COLUMNS,
+    )
+
+
+def _per_school(urns: pd.Series, values: pd.Series | None, default: object) -> pd.Series:
+    """`values` (indexed by URN) aligned to `urns`, `default` where a school has none."""
+    if values is None or values.empty:
+        return pd.Series([default] * len(urns), index=urns.index, dtype=object if default is None else None)
+    aligned = urns.map(values)
+    return aligned.where(aligned.notna(), default) if default is not None else aligned
 
 
 def _long_in_category_two(recorded: pd.DataFrame | None, today: date) -> set[int]:
@@ -675,30 +696,36 @@ def _long_in_category_two(recorded: pd.DataFrame | None, today: date) -> set[int
     return {int(u) for u in two.loc[since <= pd.Timestamp(today) - pd.DateOffset(months=12), "urn"]}
 
 
-def _level_for(
-    scheme: Scheme, severity: int, rules: set[str], concern_strands: int, long_in_two: bool
-) -> tuple[str, str | None]:
-    in_category = "Ofsted category of concern" in rules
+def _levels(
+    scheme: Scheme,
+    severity: np.ndarray,
+    flags: dict[str, pd.Series],
+    concern_strands: np.ndarray,
+    long_in_two: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Suggested level and stage per school from its worst counted severity and flags (SCHEME_RULES)."""
+    severity = severity.astype(int)
+    strands = concern_strands.astype(int)
+    in_category = flags["Ofsted category of concern"].to_numpy()
+    warning = flags["Warning notice"].to_numpy()
+    serious, concern, watch = severity >= SERIOUS, severity >= CONCERN, severity >= WATCH
+    no_stage = np.full(len(severity), None, dtype=object)
     if scheme.name == CATEGORIES.name:
-        if in_category:
-            return "4b", None
-        if "Warning notice" in rules:
-            return "4a", None
-        if severity >= SERIOUS or (long_in_two and severity >= CONCERN):
-            return "3", None
-        return ("2" if concern_strands >= 2 else "1"), None
+        level = np.select(
+            [in_category, warning, serious | (long_in_two & concern), strands >= 2],
+            ["4b", "4a", "3", "2"],
+            "1",
+        )
+        return level.astype(object), no_stage
     if scheme.name == STAGES.name:
-        if in_category:
-            return "4", "3"
-        if severity >= SERIOUS:
-            return "3", "3"
-        if severity >= CONCERN:
-            return "2", "2" if concern_strands >= 2 else "1"
-        return "1", "1" if severity >= WATCH else None
-    levels = scheme.codes  # Support levels and any three-level scheme: least, middle, most concern
-    if severity >= SERIOUS:
-        return levels[-1], None
-    return (levels[1] if severity >= CONCERN else levels[0]), None
+        level = np.select([in_category, serious, concern], ["4", "3", "2"], "1")
+        stage = np.select(
+            [in_category | serious, concern & (strands >= 2), concern | watch], ["3", "2", "1"], ""
+        ).astype(object)
+        stage[stage == ""] = None
+        return level.astype(object), stage
+    codes = scheme.codes  # Support levels and any three-level scheme: least, middle, most concern
+    return np.select([serious, concern], [codes[-1], codes[1]], codes[0]).astype(object), no_stage
 
 
 def rank_gap(scheme: Scheme, recorded: str | None, suggested: str | None) -> int | None:
