@@ -93,7 +93,11 @@ def _level_chart(counts: pd.DataFrame, la: str) -> None:
         for lv, b, n in zip(counts["level_label"], counts["at the last meeting"], counts["now"], strict=True)
     )
     chart_with_alternative(
-        fig, counts, f"Schools per level. {summary}.", name=f"register-levels-{la}", key="meeting-levels"
+        fig,
+        counts,
+        ui.markdown_literal(f"Schools per level. {summary}."),
+        name=f"register-levels-{la}",
+        key="meeting-levels",
     )
 
 
@@ -124,7 +128,11 @@ def _spend_chart(spend: pd.DataFrame, la: str) -> None:
     )
     summary = "; ".join(f"{d}: GBP {v:,.0f}" for d, v in totals.sort_values(ascending=False).items())
     chart_with_alternative(
-        fig, spend, f"Total GBP {totals.sum():,.0f}. {summary}.", name=f"spend-{la}", key="meeting-spend"
+        fig,
+        spend,
+        ui.markdown_literal(f"Total GBP {totals.sum():,.0f}. {summary}."),
+        name=f"spend-{la}",
+        key="meeting-spend",
     )
 
 
