@@ -33,7 +33,8 @@ def render() -> None:
     st.title("Audit trail")
     st.text(
         f"Local authority: {chosen.la}. Every change to a level, stage, intervention, review, note, "
-        "meeting or setting, newest first. Rows are never changed or deleted."
+        "meeting or setting, newest first. Rows are never changed or deleted (the Type filter does not "
+        "apply)."
     )
     left, middle, right, far = st.columns(4)
     urn_text = left.text_input("URN (optional)", key="audit_urn")

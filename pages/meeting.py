@@ -143,7 +143,10 @@ def render() -> None:
     st.title("Monthly meeting view")
     ui.show_saved()
     la = chosen.la
-    st.text(f"Local authority: {la}")
+    st.text(
+        f"Local authority: {la}. The meeting view covers every school of the LA (the Type filter does not "
+        "apply)."
+    )
     since = _since(la)
     today = date.today()
     view = ui.meeting_view(la, since, today, version, ui.register_version(), ui.risk_scores())

@@ -12,9 +12,18 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import IntegrityError
 
 from analytics.register import audit
-from analytics.register.base import SETTINGS, InvalidInput, check_by, check_text, now, write_transaction
+from analytics.register.base import (
+    SETTINGS,
+    Conflict,
+    InvalidInput,
+    check_by,
+    check_text,
+    now,
+    write_transaction,
+)
 from analytics.register.schemes import DEFAULT_DAY_RATE, DEFAULT_SCHEME, INTERVENTION_TYPES, SCHEMES
 
 ALL_LAS = ""
@@ -111,6 +120,16 @@ def put(engine: Engine, la_name: str | None, key: str, value: Any, *, by: str, r
     reason_text = check_text(reason, "reason")
     clean = _validate(key, value)
     owner = la_name or ALL_LAS
+    try:
+        _put(engine, owner, key, clean, by, reason_text)
+    except IntegrityError:  # another writer created the same setting at the same moment (PostgreSQL)
+        raise Conflict(
+            f"The setting {key} was changed by someone else at the same moment: nothing was saved, "
+            "reload and try again."
+        ) from None
+
+
+def _put(engine: Engine, owner: str, key: str, clean: Any, by: str, reason_text: str | None) -> None:
     with write_transaction(engine) as connection:
         old = connection.execute(
             select(SETTINGS.c.value).where(SETTINGS.c.la_name == owner, SETTINGS.c.key == key)
