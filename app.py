@@ -15,6 +15,11 @@ PAGES = {
         st.Page("pages/risk_register.py", title="Risk register", icon=":material/warning:", url_path="risk"),
         st.Page("pages/model_card.py", title="Model card", icon=":material/analytics:", url_path="model"),
     ],
+    "Register": [
+        st.Page("pages/register.py", title="Register", icon=":material/fact_check:", url_path="register"),
+        st.Page("pages/meeting.py", title="Meeting view", icon=":material/groups:", url_path="meeting"),
+        st.Page("pages/audit.py", title="Audit trail", icon=":material/history:", url_path="audit"),
+    ],
     "Data": [
         st.Page("pages/data_status.py", title="Data and imports", icon=":material/database:",
                 url_path="data"),

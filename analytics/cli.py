@@ -305,3 +305,223 @@ def score_command(
         typer.echo(scored[columns].to_csv(index=False), nl=False)
     else:
         fail(f"Unknown format '{format}': use csv or json.", code=2)
+
+
+# --- Schools Causing Concern register (issue 10): sub-apps `register`, `intervention`, `audit`
+# ---------------------------------------------------------------------------------------------------------
+
+register_app = typer.Typer(help="The Schools Causing Concern register (LA categorisation).",
+                           no_args_is_help=True)
+intervention_app = typer.Typer(help="Interventions at schools on the register.", no_args_is_help=True)
+audit_app = typer.Typer(help="The register's audit trail.")
+app.add_typer(register_app, name="register")
+app.add_typer(intervention_app, name="intervention")
+app.add_typer(audit_app, name="audit")
+
+
+def _register_engine() -> Any:
+    engine = get_engine()
+    migrate(engine)
+    return engine
+
+
+def _records_json(records: list[dict[str, Any]]) -> str:
+    """JSON list of objects in column order (dates ISO, numpy scalars as numbers)."""
+    from analytics.register.base import json_default
+
+    return json.dumps(records, default=json_default, ensure_ascii=False)
+
+
+def _emit(frame: Any, format: str, allowed: tuple[str, ...] = ("json", "csv")) -> None:
+    if format not in allowed:
+        fail(f"Unknown format '{format}': use {' or '.join(allowed)}.", code=2)
+    if format == "json":
+        typer.echo(_records_json(frame.astype(object).where(frame.notna(), None).to_dict("records")))
+    else:
+        typer.echo(frame.to_csv(index=False), nl=False)
+
+
+def _register_call(action: Any) -> Any:
+    """Run a register change; bad input -> exit 2 naming the field, a conflict -> exit 1 (nothing written)."""
+    from analytics.register import Conflict, InvalidInput
+
+    try:
+        return action()
+    except InvalidInput as error:
+        fail(f"Error: {error}", code=2)
+    except Conflict as error:
+        fail(f"Conflict: {error}", code=1)
+    return None
+
+
+def _past_day(value: str | None, option: str) -> date | None:
+    """A date option that cannot be in the future."""
+    if value is None:
+        return None
+    day = _parse_day(value, option)
+    if day > date.today():
+        fail(f"{option}: {day:%d/%m/%Y} is in the future.", code=2)
+    return day
+
+
+@register_app.command("schemes")
+def register_schemes(
+    format: Annotated[str, typer.Option("--format", help="json or table")] = "table",
+) -> None:
+    """The categorisation schemes and their levels, in order of concern (least first)."""
+    from analytics.register.schemes import describe
+
+    schemes = describe()
+    if format == "json":
+        typer.echo(json.dumps(schemes))
+    elif format == "table":
+        for scheme in schemes:
+            stages = f"; stages {', '.join(map(str, scheme['stages']))}" if scheme["stages"] else ""
+            levels = ", ".join(map(str, scheme["levels"]))
+            typer.echo(f"{scheme['name']:<18} {levels}{stages}  ({scheme['title']})")
+    else:
+        fail(f"Unknown format '{format}': use json or table.", code=2)
+
+
+@register_app.command("set")
+def register_set(
+    urn: Annotated[int, typer.Argument(help="the school's URN")],
+    scheme: Annotated[str, typer.Option(help="support-levels, categories or stages-of-concern")],
+    level: Annotated[str, typer.Option(help="a level of the scheme (code or name)")],
+    reason: Annotated[str, typer.Option(help="why (required)")],
+    by: Annotated[str, typer.Option(help="email of the person deciding")],
+    strand: Annotated[list[str] | None, typer.Option(help="evidence strand (repeatable)")] = None,
+    review_by: Annotated[str | None, typer.Option("--review-by", help="next review date YYYY-MM-DD")] = None,
+    stage: Annotated[str | None, typer.Option(help="stage of concern (stages-of-concern scheme)")] = None,
+    effective: Annotated[str | None, typer.Option(help="effective date YYYY-MM-DD (default today)")] = None,
+) -> None:
+    """Record a school's level (a new entry in its append-only history, audited)."""
+    from analytics.register import entries
+
+    engine = _register_engine()
+    review = _parse_day(review_by, "--review-by") if review_by else None
+    since = _past_day(effective, "--effective")
+    version = _register_call(lambda: entries.record_level(
+        engine, urn, scheme=scheme, level=level, reason=reason, by=by, strands=strand or [], stage=stage,
+        effective=since, next_review=review,
+    ))
+    typer.echo(f"Recorded URN {urn}: {scheme} {level} (version {version}).")
+
+
+@register_app.command("show")
+def register_show(
+    la: Annotated[str, typer.Option(help="local authority name")],
+    as_at: Annotated[str | None, typer.Option("--as-at", help="the register as at YYYY-MM-DD")] = None,
+    format: Annotated[str, typer.Option("--format", help="json or csv")] = "csv",
+) -> None:
+    """The register of an LA (one row per school with an entry in force), now or as at a date."""
+    from analytics.queries import Scope, la_names
+    from analytics.register import entries
+
+    engine = _register_engine()
+    name = resolve_la(la, la_names(engine))
+    frame = entries.current(engine, Scope.la(name), _past_day(as_at, "--as-at"))
+    columns = ["urn", "name", "constituency", "scheme", "level", "level_label", "stage", "stage_label",
+               "strands", "reason", "effective_date", "next_review", "set_by", "recorded_at", "version"]
+    _emit(frame.reindex(columns=columns), format)
+
+
+@register_app.command("suggest")
+def register_suggest(
+    la: Annotated[str, typer.Option(help="local authority name")],
+    format: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
+) -> None:
+    """Suggested level of every open school in the LA (its chosen scheme) with the evidence, beside the
+    recorded level."""
+    from analytics.queries import Scope, la_names
+    from analytics.register import listing
+
+    engine = _register_engine()
+    name = resolve_la(la, la_names(engine))
+    table = listing.register_table(engine, Scope.la(name))
+    columns = ["urn", "name", "district", "ofsted", "risk_band", "scheme", "suggested_level",
+               "suggested_label", "suggested_stage", "severity", "evidence", "level", "level_label", "stage",
+               "disagreement"]
+    _emit(table[columns], format)
+
+
+@register_app.command("export")
+def register_export(
+    file: Annotated[Path, typer.Argument(help="JSON file to write")],
+    la: Annotated[str | None, typer.Option(help="only this local authority")] = None,
+) -> None:
+    """Write the register (entries, interventions, notes, reviews, meetings, settings, audit) as JSON."""
+    from analytics.queries import Scope, la_names
+    from analytics.register import transfer
+
+    engine = _register_engine()
+    scope = Scope.la(resolve_la(la, la_names(engine))) if la else None
+    data = transfer.export(engine, scope)
+    file.write_text(transfer.dumps(data), encoding="utf-8")
+    counts = ", ".join(f"{len(data[k])} {k}" for k in transfer.SECTIONS)
+    typer.echo(f"Register exported to {file}: {counts}.")
+
+
+@register_app.command("import")
+def register_import(
+    file: Annotated[Path, typer.Argument(help="a file written by `register export`")],
+    by: Annotated[str, typer.Option(help="email of the person importing")],
+) -> None:
+    """Import a register export: all of it or nothing (refused where a school already has records)."""
+    from analytics.register import transfer
+
+    engine = _register_engine()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"{file}: cannot be read ({error}).", code=3)
+        return
+    try:
+        counts = _register_call(lambda: transfer.import_register(engine, text, by=by, file_name=file.name))
+    except transfer.TransferRejected as rejected:
+        fail(f"{file}: {rejected}", code=3)
+        return
+    typer.echo(f"Register imported from {file}: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
+
+
+@intervention_app.command("add")
+def intervention_add(
+    urn: Annotated[int, typer.Argument(help="the school's URN")],
+    type: Annotated[str, typer.Option("--type", help="intervention type (see the Register page's settings)")],
+    start: Annotated[str, typer.Option(help="start date YYYY-MM-DD (a future date plans it)")],
+    days: Annotated[float, typer.Option(help="planned officer days")],
+    by: Annotated[str, typer.Option(help="email of the person recording it")],
+    day_rate: Annotated[
+        float | None, typer.Option("--day-rate", help="GBP per day (default: the setting, 480)")
+    ] = None,
+) -> None:
+    """Start (or plan) an intervention at a school, costed in officer days (audited)."""
+    from analytics.register import interventions
+
+    engine = _register_engine()
+    begins = _parse_day(start, "--start")
+    new_id = _register_call(lambda: interventions.add_intervention(
+        engine, urn, type=type, start=begins, planned_days=days, by=by, day_rate=day_rate,
+    ))
+    typer.echo(f"Intervention #{new_id} recorded at URN {urn}.")
+
+
+@audit_app.callback(invoke_without_command=True)
+def audit_command(
+    la: Annotated[str | None, typer.Option(help="local authority name")] = None,
+    urn: Annotated[int | None, typer.Option(help="one school's URN")] = None,
+    format: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
+) -> None:
+    """The audit trail (one object per change, newest first), optionally for an LA and/or a school."""
+    from analytics.queries import Scope, la_names
+    from analytics.register import audit
+
+    engine = _register_engine()
+    scope = Scope(
+        la_names=(resolve_la(la, la_names(engine)),) if la else None, urns=(urn,) if urn is not None else None
+    )
+    frame = audit.audit_log(engine, scope)
+    if format == "json":
+        typer.echo(_records_json(audit.decoded(frame)))
+    else:
+        _emit(frame, format)

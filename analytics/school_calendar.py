@@ -65,13 +65,17 @@ def next_term(period: Period) -> Period:
     return term_of(day)
 
 
-def term_end_after(start: date, terms: int) -> date:
-    """End of the `terms`-th whole term after the one containing `start` has begun counting.
+def first_counted_term(start: date) -> Period:
+    """The first term something started on `start` counts for: the term it starts in if it starts by that
+    term's midpoint, else the next one (support starting in the last weeks of a term counts from the next)."""
+    current = term_of(start)
+    midpoint = current.start + (current.end - current.start) / 2
+    return current if start <= midpoint else next_term(current)
 
-    The term in which something starts counts as the first term: an intervention starting on 15 October
-    (autumn) reaches two terms at the end of spring and three terms at the end of summer.
-    """
-    period = term_of(start)
+
+def end_of_term_count(start: date, terms: int) -> date:
+    """End of the `terms`-th counted term from `start` (see `first_counted_term`)."""
+    period = first_counted_term(start)
     for _ in range(terms - 1):
         period = next_term(period)
     return period.end

@@ -12,6 +12,7 @@ import streamlit as st
 
 from analytics import school_profile as sp
 from analytics.risk import school_risk
+from ui import register as register_ui
 from ui import school_view
 from ui.charts import chart_with_alternative
 from ui.read import Reader, engine, reader
@@ -143,6 +144,18 @@ def render_risk(profile: sp.SchoolProfile) -> None:
         st.dataframe(found, hide_index=True, width="stretch")
 
 
+def render_register(profile: sp.SchoolProfile, rm: Reader) -> None:
+    """The LA's own records about the school (Schools Causing Concern register), newest first."""
+    st.subheader("LA category history, notes of visit and interventions")
+    sections = register_ui.school_sections(profile.urn, register_ui.register_version(), rm.data)
+    if not sections:
+        st.caption("The LA's register holds no record about this school yet (see the Register page).")
+        return
+    for title, frame in sections.items():
+        st.markdown(f"**{title}**")
+        st.dataframe(frame, hide_index=True, width="stretch")
+
+
 def render_timeline(profile: sp.SchoolProfile) -> None:
     st.subheader("Inspection timeline")
     timeline = profile.timeline
@@ -235,6 +248,7 @@ def render() -> None:
     render_lineage(profile, rm)
     render_due(profile)
     render_risk(profile)
+    render_register(profile, rm)
     render_timeline(profile)
     render_trends(profile)
 

@@ -241,3 +241,120 @@ class RiskScore(SQLModel, table=True):
     caution: str | None = Field(default=None, description="why this school's group is ranked poorly")
     prev_grade: float | None = None
     years_since_prev: float | None = None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Schools Causing Concern register (issue 10). Written only by `analytics.register`, never by importers, so
+# it survives every data import and `init-demo` re-run. URNs are checked against `school` when written (no
+# foreign key, so an importer can never be blocked by the register). Timestamps are aware UTC.
+# ---------------------------------------------------------------------------------------------------------
+
+
+class RegisterEntry(SQLModel, table=True):
+    """One LA categorisation decision. Append-only: a change is a new row, the latest version is current."""
+
+    __tablename__ = "register_entry"
+    __table_args__ = (UniqueConstraint("urn", "version", name="uq_register_entry_version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    urn: int = Field(index=True)
+    version: int = Field(description="1, 2, ... per school: the optimistic lock (a stale writer collides)")
+    scheme: str
+    level: str = Field(description="level code of the scheme (labels may be renamed per LA)")
+    stage: str | None = None
+    strands: str = Field(default="[]", description="JSON list of evidence strand keys")
+    reason: str
+    effective_date: date
+    next_review: date | None = None
+    set_by: str
+    recorded_at: datetime
+    source: str = Field(default="manual", description="manual / first register / import")
+
+
+class RegisterIntervention(SQLModel, table=True):
+    __tablename__ = "register_intervention"
+    id: int | None = Field(default=None, primary_key=True)
+    urn: int = Field(index=True)
+    type: str
+    lead_officer: str
+    start_date: date
+    planned_days: float
+    used_days: float = 0.0
+    day_rate: float = Field(description="GBP per officer day")
+    other_cost: float = Field(default=0.0, description="GBP beyond officer days (commissioned support...)")
+    funded_by: str = Field(description="LA fund / school budget")
+    status: str = Field(description="planned / active / completed / withdrawn")
+    end_date: date | None = None
+    outcome: str | None = None
+    version: int = 1
+    created_by: str
+    created_at: datetime
+
+
+class RegisterNote(SQLModel, table=True):
+    """A note of visit (append-only)."""
+
+    __tablename__ = "register_note"
+    id: int | None = Field(default=None, primary_key=True)
+    urn: int = Field(index=True)
+    intervention_id: int | None = Field(default=None, foreign_key="register_intervention.id")
+    visit_date: date
+    author: str
+    text: str
+    recorded_at: datetime
+
+
+class RegisterReview(SQLModel, table=True):
+    """A review meeting about one school (half-termly for the schools of most concern)."""
+
+    __tablename__ = "register_review"
+    id: int | None = Field(default=None, primary_key=True)
+    urn: int = Field(index=True)
+    meeting_date: date
+    attendees: str
+    agenda: str = Field(default="{}", description="JSON: standing agenda item -> notes")
+    decisions: str
+    next_date: date | None = None
+    version: int = 1
+    recorded_by: str
+    recorded_at: datetime
+
+
+class RegisterMeeting(SQLModel, table=True):
+    """A monthly Schools Causing Concern meeting of an LA (the meeting view compares the register with it)."""
+
+    __tablename__ = "register_meeting"
+    __table_args__ = (UniqueConstraint("la_name", "meeting_date", name="uq_register_meeting"),)
+    id: int | None = Field(default=None, primary_key=True)
+    la_name: str = Field(index=True)
+    meeting_date: date
+    recorded_by: str
+    recorded_at: datetime
+
+
+class RegisterSetting(SQLModel, table=True):
+    """Register configuration per LA ('' = every LA): scheme, level names, day rate, intervention types."""
+
+    __tablename__ = "register_setting"
+    la_name: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    value: str = Field(description="JSON")
+    updated_by: str
+    updated_at: datetime
+
+
+class RegisterAudit(SQLModel, table=True):
+    """Append-only audit trail: one row per change, written in the change's own transaction."""
+
+    __tablename__ = "register_audit"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    by: str
+    entity: str = Field(description="entry / intervention / note / review / meeting / setting / import")
+    entity_id: int | None = None
+    urn: int | None = Field(default=None, index=True)
+    la_name: str | None = Field(default=None, index=True)
+    action: str = Field(description="create / update")
+    what: str
+    old_value: str | None = Field(default=None, description="JSON of the changed fields before")
+    new_value: str | None = Field(default=None, description="JSON of the changed fields after")
+    reason: str | None = None

@@ -1,0 +1,159 @@
+"""Streamlit glue for the register pages: who is editing, cached loaders, safe messages.
+
+Caches are keyed on ordinary (hashed) parameters: the data version (imports), the register version (the
+newest audit id: every register change bumps it) and the risk scores themselves, so a change shows at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from analytics.queries import Scope
+from analytics.register import audit, impact, listing, meeting, rules
+from analytics.register.base import RegisterError
+from ui.read import DataKey, engine
+
+EDITOR = "register_editor"
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def editor() -> str | None:
+    """Who is making changes: until login exists, the email typed in the sidebar (kept across pages).
+
+    The one place the pages ask; once login lands, return the logged-in user's email here instead.
+    """
+    st.session_state.setdefault(EDITOR, "")
+    st.session_state[f"_w_{EDITOR}"] = st.session_state[EDITOR]
+    st.sidebar.text_input(
+        "Your email (recorded with every change)",
+        key=f"_w_{EDITOR}",
+        placeholder="name@council.gov.uk",
+        on_change=_keep_editor,
+    )
+    typed = str(st.session_state[EDITOR]).strip()
+    if typed and not EMAIL.match(typed):
+        st.sidebar.warning("That is not an email address.")
+        return None
+    return typed.lower() or None
+
+
+def _keep_editor() -> None:
+    st.session_state[EDITOR] = st.session_state[f"_w_{EDITOR}"]
+
+
+def register_version() -> int:
+    return audit.latest_id(engine())
+
+
+def risk_scores() -> pd.DataFrame | None:
+    """Fresh on every run (one query); the cached loaders below take it as a hashed argument."""
+    return rules.risk_scores(engine())
+
+
+@st.cache_data(show_spinner="Reading the data the register rules use...", max_entries=8)
+def facts(la: str, data: DataKey) -> rules.Facts:
+    """Ofsted, DfE context and England means for the LA's schools (no risk scores), per data version."""
+    del data  # cache key: an import changes the data
+    return rules.load_facts(engine(), Scope.la(la), with_risk=False)
+
+
+def _with_risk(la: str, data: DataKey, risk: pd.DataFrame | None) -> rules.Facts:
+    return dataclasses.replace(facts(la, data), risk=risk)
+
+
+@st.cache_data(show_spinner="Comparing the register with the data...", max_entries=16)
+def register_table(
+    la: str, data: DataKey, register: int, risk: pd.DataFrame | None, today: date
+) -> pd.DataFrame:
+    del register  # cache key: any register change
+    return listing.register_table(engine(), Scope.la(la), today, facts=_with_risk(la, data, risk))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def proposals(la: str, data: DataKey, register: int, risk: pd.DataFrame | None, today: date) -> pd.DataFrame:
+    del register
+    return listing.first_register_proposals(engine(), la, today, facts=_with_risk(la, data, risk))
+
+
+@st.cache_data(show_spinner="Preparing the meeting view...", max_entries=16)
+def meeting_view(
+    la: str, since: date, today: date, data: DataKey, register: int, risk: pd.DataFrame | None
+) -> meeting.MeetingView:
+    del register
+    return meeting.meeting_view(engine(), la, since, today, facts=_with_risk(la, data, risk))
+
+
+@st.cache_data(show_spinner="Comparing outcomes before and after support...", max_entries=8)
+def impact_of_interventions(la: str, data: DataKey, register: int, today: date) -> tuple[pd.DataFrame, str]:
+    """Closed interventions' outcomes before and after, and the supported-vs-similar comparison in words."""
+    del data, register
+    scope = Scope.la(la)
+    return impact.intervention_impact(engine(), scope, today), impact.supported_vs_similar(
+        engine(), scope, today
+    ).text
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def audit_log(la: str | None, urn: int | None, register: int) -> pd.DataFrame:
+    del register
+    scope = Scope(la_names=(la,) if la else None, urns=(urn,) if urn is not None else None)
+    return audit.audit_log(engine(), scope)
+
+
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def markdown_literal(text: str) -> str:
+    """Text shown literally by Markdown-rendering elements (chart summaries are st.caption): every special
+    character backslash-escaped, so a renamed level or an imported district name cannot become a link."""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def utc_text(moments: pd.Series) -> pd.Series:
+    """Aware timestamps as 'YYYY-MM-DD HH:MM:SS UTC' text (Excel cannot hold time zones)."""
+    return pd.to_datetime(moments, utc=True).dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def refused(error: RegisterError) -> None:
+    """Show why a change was refused. The message can quote typed or imported text: shown as plain text."""
+    from analytics.register.base import Conflict
+
+    if isinstance(error, Conflict):
+        st.error(
+            "Not saved: someone else changed this record after you opened it.", icon=":material/sync_problem:"
+        )
+    else:
+        st.error("Not saved: please correct the input.", icon=":material/error:")
+    st.text(str(error))
+
+
+FLASH = "register_flash"
+
+
+def saved(text: str) -> None:
+    """Confirm a change and rerun, so every table on the page shows it (the message survives the rerun)."""
+    st.session_state[FLASH] = text
+    st.rerun()
+
+
+def show_saved() -> None:
+    """The confirmation of the change made in the previous run, if any (once)."""
+    text = st.session_state.pop(FLASH, None)
+    if text:
+        st.success("Saved.", icon=":material/check_circle:")
+        st.text(text)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def school_sections(urn: int, register: int, data: DataKey) -> dict[str, pd.DataFrame]:
+    """The register's tables about one school (LA category history, interventions, reviews, notes), cached on
+    the register version (the newest audit id: any change shows at once) and the database."""
+    del register, data
+    from analytics.register.school import school_register_sections
+
+    return school_register_sections(engine(), urn)
