@@ -85,12 +85,23 @@ def _make_import_command(kind: str) -> None:
         )
         for note in result.notes:
             typer.echo(f"{kind}: {note}")
-        from analytics.derived import refresh
-
-        refresh(engine, progress=typer.echo)
+        _refresh_read_model(engine)
 
     command.__doc__ = importer.help
     import_app.command(name=kind)(command)
+
+
+def _refresh_read_model(engine: Any) -> None:
+    """Prepare the read model for the new data version. The import has already succeeded: a failure here (e.g.
+    the database busy for too long) is reported, and the pages prepare it on their first view instead."""
+    from analytics.derived import refresh
+
+    try:
+        refresh(engine, progress=typer.echo)
+    except Exception as error:  # noqa: BLE001 (the import stands; say what happened, in one line)
+        detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        typer.echo(f"The read model was not prepared now ({detail}); pages prepare it on their first view.",
+                   err=True)
 
 
 def _parse_as_at(text: str) -> date:

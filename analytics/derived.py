@@ -11,12 +11,14 @@ missing for the current version (an import made without a refresh) is built on f
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import cached_property
 
 import pandas as pd
-from sqlalchemy import Engine, delete, func, insert, literal, select
+from sqlalchemy import Connection, Engine, delete, func, insert, literal, select
+from sqlalchemy.exc import IntegrityError
 
 from analytics import lineage, queries, trends
 from analytics import school_profile as sp
@@ -136,6 +138,19 @@ def stored(engine: Engine, name: str, version: int) -> pd.DataFrame | None:
     return None if payload is None else from_parquet(payload)
 
 
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A transaction that takes SQLite's write lock at BEGIN (it reads the data version, then writes: a
+    deferred transaction could not upgrade its lock while an import writes and would fail at once instead of
+    waiting). A frame stored meanwhile by another process (same name and version) is left as it is."""
+    with engine.connect().execution_options(begin_immediate=True) as connection:
+        try:
+            with connection.begin():
+                yield connection
+        except IntegrityError:
+            pass  # another replica stored the same frame first: identical by construction
+
+
 def has(engine: Engine, name: str, version: int) -> bool:
     query = select(func.count()).where(TABLE.c.name == name, TABLE.c.data_version == version)
     with engine.connect() as connection:
@@ -146,7 +161,7 @@ def _store(engine: Engine, name: str, version: int, frame: pd.DataFrame) -> None
     """Store a frame for `version` unless an import has moved the data on meanwhile (it would be
     mislabelled)."""
     payload = to_parquet(frame)
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         if data_version(connection) != version:
             return
         connection.execute(delete(TABLE).where(TABLE.c.name == name, TABLE.c.data_version == version))
@@ -160,7 +175,7 @@ def _store(engine: Engine, name: str, version: int, frame: pd.DataFrame) -> None
 def carried_forward(engine: Engine, name: str, version: int) -> bool:
     """Copy the newest stored frame to `version` when no import since it touched what the frame depends on."""
     log = ImportLog.__table__  # type: ignore[attr-defined]
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         older = connection.execute(
             select(func.max(TABLE.c.data_version)).where(TABLE.c.name == name, TABLE.c.data_version < version)
         ).scalar_one_or_none()
@@ -205,6 +220,6 @@ def refresh(engine: Engine, progress: Callable[[str], None] | None = None) -> in
         if progress:
             progress(f"Preparing the read model [{number}/{len(BUILDERS)}]: {name}")
         _store(engine, name, version, build(sources))
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         connection.execute(delete(TABLE).where(TABLE.c.data_version < version))
     return version

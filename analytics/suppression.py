@@ -3,12 +3,12 @@
 One function family, used by every member-facing page and every export:
 
 - **Primary**: a pupil-derived count from 1 to the threshold (setting `SUPPRESSION_THRESHOLD`, default 5) is
-  hidden. A zero is shown (it describes no one). A share whose denominator is at or below the threshold is hidden,
-  with its numerator and its denominator.
+  hidden. A zero is shown (it describes no one). A share whose denominator is at or below the threshold is
+  hidden, with its numerator and its denominator.
 - **Secondary**: where a table also publishes totals (a total column, a total row), a hidden cell must not be
-  recoverable by subtraction. Every published total is a linear equation over the cells it adds up; a hidden cell
-  is *recoverable* when those equations determine it. More cells (the smallest available first, in a line with
-  the recoverable cell) are hidden until no hidden cell is recoverable.
+  recoverable by subtraction. Every published total is a linear equation over the cells it adds up; a hidden
+  cell is *recoverable* when those equations determine it. More cells (the smallest available first, in a line
+  with the recoverable cell) are hidden until no hidden cell is recoverable.
 
 Suppressed cells become `SUPPRESSED` ("c", DfE's marker) in the returned table, never 0.
 """
@@ -38,7 +38,7 @@ def primary(values: np.ndarray, limit: int) -> np.ndarray:
     return (numbers >= 1) & (numbers <= limit) & ~np.isnan(numbers)
 
 
-# ------------------------------------------------------------------------------------------ a grid with totals
+# ---------------------------------------------------------------------------------------- a grid with totals
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,8 @@ def recoverable(equations: np.ndarray, hidden: np.ndarray) -> np.ndarray:
 
 
 def suppress_grid(grid: Grid, limit: int) -> np.ndarray:
-    """The cells to hide (rows x columns mask): primary, then secondary until nothing hidden is recoverable."""
+    """The cells to hide (rows x columns mask): primary, then secondary until nothing hidden is recoverable.
+    """
     hidden = primary(grid.cells, limit).ravel()
     equations = grid.equations()
     values = np.nan_to_num(np.asarray(grid.cells, dtype=float), nan=np.inf).ravel()
@@ -129,7 +130,8 @@ def _partner(equations: np.ndarray, hidden: np.ndarray, values: np.ndarray, targ
 
 
 def _any_partner(equations: np.ndarray, hidden: np.ndarray, values: np.ndarray, target: int) -> int:
-    """The smallest published cell whose hiding stops `target` being recoverable (else the smallest of all)."""
+    """The smallest published cell whose hiding stops `target` being recoverable (else the smallest of all).
+    """
     published = [int(p) for p in np.flatnonzero(~hidden)]
     helpful = []
     for position in published:
@@ -154,10 +156,10 @@ def suppress_table(
 ) -> pd.DataFrame:
     """`frame` with its pupil-derived `counts` suppressed (object columns; `SUPPRESSED` where hidden).
 
-    `total_column`, if given, is one of `counts` and holds each row's total of the other counts; `total_row`, if
-    given, is the index label of the row that totals the others (its counts are column totals). Cells are hidden
-    primarily (1 to `limit`) and then secondarily so that no hidden cell can be recovered from the totals.
-    """
+    `total_column`, if given, is one of `counts` and holds each row's total of the other counts; `total_row`,
+    if given, is the index label of the row that totals the others (its counts are column totals). Cells are
+    hidden primarily (1 to `limit`) and then secondarily so that no hidden cell can be recovered from the
+    totals."""
     limit = threshold() if limit is None else limit
     columns = list(counts)
     if total_column is not None:

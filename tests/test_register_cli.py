@@ -47,7 +47,7 @@ def cli_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine
     folder = tmp_path_factory.mktemp("register-cli")
     for engine in fresh_database("sqlite", folder):
         ofsted_outcomes.import_file(engine, OFSTED_SLICE)
-        env = {**os.environ, "DATABASE_URL": str(engine.url), "RISK_MODEL_DIR": str(folder / "no-models")}
+        env = {**os.environ, "DATABASE_URL": str(engine.url)}  # a fresh store: no early-warning model
         yield engine, env
 
 

@@ -94,7 +94,9 @@ def test_no_small_count_is_shown_and_no_hidden_cell_can_be_recovered(
     case: tuple[pd.DataFrame, str | None, object | None],
 ) -> None:
     frame, total_column, total_row = case
-    shown = suppress_table(frame, list(frame.columns), total_column=total_column, total_row=total_row, limit=LIMIT)
+    shown = suppress_table(
+        frame, list(frame.columns), total_column=total_column, total_row=total_row, limit=LIMIT
+    )
     for r in frame.index:
         for c in frame.columns:
             value = int(frame.loc[r, c])

@@ -376,6 +376,11 @@ def _stated_school_columns(edition: Edition) -> set[str]:
     return {field for column, field in SCHOOL_COLUMNS.items() if column not in edition.optional}
 
 
+#: The 2026 edition calls pupil referral units "Alternative provision"; the official statistics (and every
+#: view, the early-warning model's phase groups included) call them "PRU". One vocabulary in the store.
+PHASE_NAMES = {"Alternative provision": "PRU"}
+
+
 def _schools(parser: ColumnParser, today: date) -> pd.DataFrame:
     out = pd.DataFrame(index=parser.frame.index)
     out["urn"] = parser.integer("URN", required=True)
@@ -386,6 +391,7 @@ def _schools(parser: ColumnParser, today: date) -> pd.DataFrame:
     for column in ("Ofsted phase", "Type of education", "Region", "Parliamentary constituency", "Postcode",
                    "Multi-academy trust name"):
         out[SCHOOL_COLUMNS[column]] = parser.text(column)
+    out["phase"] = out["phase"].replace(PHASE_NAMES)
     out["la_name"] = parser.required_text("Local authority")
     out["open_date"] = parser.dates("School open date", DATE)
     parser.within("School open date", out["open_date"], high=today)
