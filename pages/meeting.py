@@ -96,7 +96,7 @@ def _level_chart(counts: pd.DataFrame, la: str) -> None:
     chart_with_alternative(
         fig,
         counts,
-        ui.markdown_literal(f"Schools per level. {summary}."),
+        f"Schools per level. {summary}.",  # plain text (chart_with_alternative)
         name=f"register-levels-{la}",
         key="meeting-levels",
     )
@@ -131,7 +131,7 @@ def _spend_chart(spend: pd.DataFrame, la: str) -> None:
     chart_with_alternative(
         fig,
         spend,
-        ui.markdown_literal(f"Total GBP {totals.sum():,.0f}. {summary}."),
+        f"Total GBP {totals.sum():,.0f}. {summary}.",
         name=f"spend-{la}",
         key="meeting-spend",
     )

@@ -35,7 +35,7 @@ def copy_env(app_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     reset_engine_cache()
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
-    with engine.begin() as connection:  # the copy has no early-warning model: suggestions from Ofsted data only
+    with engine.begin() as connection:  # no early-warning model: suggestions from Ofsted data only
         connection.execute(text("DELETE FROM risk_score"))
         connection.execute(text("DELETE FROM risk_model"))
     yield engine

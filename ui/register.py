@@ -105,15 +105,6 @@ def audit_log(la: str | None, urn: int | None, register: int) -> pd.DataFrame:
     return audit.audit_log(engine(), scope)
 
 
-MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def markdown_literal(text: str) -> str:
-    """Text shown literally by Markdown-rendering elements (chart summaries are st.caption): every special
-    character backslash-escaped, so a renamed level or an imported district name cannot become a link."""
-    return MARKDOWN_SPECIALS.sub(r"\\\1", text)
-
-
 def utc_text(moments: pd.Series) -> pd.Series:
     """Aware timestamps as 'YYYY-MM-DD HH:MM:SS UTC' text (Excel cannot hold time zones)."""
     return pd.to_datetime(moments, utc=True).dt.strftime("%Y-%m-%d %H:%M:%S UTC")
