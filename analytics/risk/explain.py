@@ -3,8 +3,10 @@
 The drivers are the terms of the interpretable (logistic) model that raise this school's log-odds most
 compared
 with an average school, written with the school's own values, e.g. "previous grade Requires improvement;
-4.5 years since last graded inspection; roll down 14% since the previous census". A falling roll is always
-mentioned when it fell by 10% or more (organisational change is an evidence strand in LA frameworks).
+4.5 years since last graded inspection; roll down 14% since the previous census". A fall in the roll since the
+previous census is always mentioned when it reaches the falling-roll threshold of `analytics.schools` (10%):
+organisational change is an evidence strand in LA frameworks. Whether a school *has* a falling roll (the flag on
+the school page and in the register) is `analytics.schools.roll_change`, the one rule.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from analytics.grades import grade_label
+from analytics.schools import FALLING_ROLL_DROP
 from analytics.risk.features import MAINSTREAM_PHASES_ONLY
 from analytics.risk.model import LogitModel
 
 MAX_DRIVERS = 3
-ROLL_FALL_PCT = -10.0
+ROLL_FALL_PCT = -100.0 * FALLING_ROLL_DROP
 #: Driver groups: the logit terms whose contributions add up to one statement.
 GROUPS = {
     "grade": ["prev_outstanding", "prev_ri", "prev_inadequate"],
