@@ -1,13 +1,12 @@
 """Per-school drivers of the risk score in plain words.
 
 The drivers are the terms of the interpretable (logistic) model that raise this school's log-odds most
-compared
-with an average school, written with the school's own values, e.g. "previous grade Requires improvement;
-4.5 years since last graded inspection; roll down 14% since the previous census". A fall in the roll since the
-previous census is always mentioned when it reaches the falling-roll threshold of `analytics.schools` (10%):
-organisational change is an evidence strand in LA frameworks. Whether a school *has* a falling roll (the flag on
-the school page and in the register) is `analytics.schools.roll_change`, the one rule.
-"""
+compared with an average school, written with the school's own values, e.g. "previous grade Requires
+improvement; 4.5 years since last graded inspection; roll down 14% since the previous census". A fall in the
+roll since the previous census is always mentioned when it reaches the falling-roll threshold of
+`analytics.schools` (10%): organisational change is an evidence strand in LA frameworks. Whether a school
+*has* a falling roll (the flag on the school page and in the register) is `analytics.schools.roll_change`, the
+one rule."""
 
 from __future__ import annotations
 
@@ -15,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from analytics.grades import grade_label
-from analytics.schools import FALLING_ROLL_DROP
 from analytics.risk.features import MAINSTREAM_PHASES_ONLY
 from analytics.risk.model import LogitModel
+from analytics.schools import FALLING_ROLL_DROP
 
 MAX_DRIVERS = 3
 ROLL_FALL_PCT = -100.0 * FALLING_ROLL_DROP
