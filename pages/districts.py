@@ -7,11 +7,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import comparison, funnel
+from analytics.metrics import COUNT_LABELS
 from ui import filters
 from ui.charts import chart_with_alternative, download_buttons, plain_label
 from ui.imports import import_panel
 from ui.read import CONSTITUENCY, reader
-from ui.tables import school_list, show_school_table
+from ui.tables import fitted_config, show_counted_schools
 from ui.text import escape
 
 KPI_HEADERS = {
@@ -178,14 +179,25 @@ def render() -> None:
 
     st.subheader("District KPIs")
     kpi_table = per_district.rename(columns=KPI_HEADERS)
-    st.dataframe(kpi_table, hide_index=True, width="stretch")
+    st.dataframe(kpi_table, hide_index=True, width="stretch", column_config=fitted_config(kpi_table))
     download_buttons(kpi_table, f"districts-{chosen.la}", key="districts-kpis")
 
     st.subheader("Schools in a district")
-    picked = filters.remembered_choice("District", list(per_district["district"]), "district")
+    st.caption("Pick a district and one of its counts to list the schools behind it.")
+    left, right = st.columns(2)
+    with left:
+        picked = filters.remembered_choice("District", list(per_district["district"]), "district")
+    with right:
+        count = filters.remembered_choice("Count", list(COUNT_LABELS), "count") or "All schools"
     if picked:
         members = schools[district.reindex(schools.index).to_numpy() == picked]
-        show_school_table(school_list(members), name=f"district-{picked}", key="districts-schools")
+        show_counted_schools(
+            members,
+            COUNT_LABELS[count],
+            title=f"{count}: {escape(picked)}",
+            name=f"district-{picked}-{count}",
+            key="districts-schools",
+        )
     render_import()
 
 

@@ -17,7 +17,7 @@ from analytics.school_calendar import month_end_before
 from ui import filters
 from ui.charts import OKABE_ITO, chart_with_alternative, plain_label
 from ui.read import Reader, headline_kpis, reader
-from ui.tables import school_list, show_school_table
+from ui.tables import show_counted_schools
 from ui.text import escape
 
 
@@ -136,7 +136,8 @@ def render_cards(rm: Reader, chosen: filters.Filters, local: pd.DataFrame, as_at
     derived = int((local["grade_source"] == DERIVED).sum())
     st.caption(
         f"Over {plural(kpis['schools_with_grade'], 'schools')} with a grade; "
-        f"{plural(kpis['schools_uninspected'], 'uninspected schools')} are excluded and counted separately. "
+        f"{plural(kpis['schools_uninspected'], 'uninspected schools')} "
+        f"{'is' if kpis['schools_uninspected'] == 1 else 'are'} excluded and counted separately. "
         f"{plural(derived, 'grades')} derived from the key judgements of 2024/25 inspections (no overall "
         f"grade), "
         f"labelled 'derived'. Grade known exactly for {past['pct_known_exactly']:.1f}% of schools on {short} "
@@ -153,10 +154,9 @@ def render_list(local: pd.DataFrame, chosen: filters.Filters) -> None:
     if key not in keys:
         return
     card = keys[key]
-    members = local.loc[kpi_mask(local, key)]
-    st.subheader(f"Schools behind '{card.label}'")
-    st.caption(KPI_DEFINITIONS[key])
-    show_school_table(school_list(members), name=f"{key}-{chosen.la}", key="overview-list")
+    show_counted_schools(
+        local, key, title=f"Schools behind '{card.label}'", name=f"{key}-{chosen.la}", key="overview-list"
+    )
     if st.button("Close the list", key="overview-list-close"):
         st.session_state.pop("overview_list", None)
         st.query_params.pop("list", None)
