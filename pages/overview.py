@@ -125,7 +125,7 @@ def render_cards(rm: Reader, chosen: filters.Filters, local: pd.DataFrame, as_at
     short = since_label.split("(")[-1].rstrip(")")
     columns = st.columns(3)
     for number, card in enumerate(CARDS):
-        with columns[number % 3].container(border=True):
+        with columns[number % 3].container(border=True, key=f"card-{card.key}"):
             then = past.get(PAST_KEYS.get(card.key, card.key))
             draw_card(card, kpis.get(card.key), then, england.get(card.key), short)
             members = int(kpi_mask(local, card.key).sum())
