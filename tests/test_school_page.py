@@ -191,3 +191,10 @@ def test_search_then_choose_writes_the_deep_link(app_env: Path) -> None:
     assert not at.exception, at.exception
     assert at.query_params["urn"] in (row["URN"], [row["URN"]])
     assert headers(at) == [row["School name"]]
+
+
+def test_header_names_the_category_of_concern(app_env: Path) -> None:
+    """Issue 15 point 1: the header names the category, not only 'Inadequate (inherited)'."""
+    row = first_row(lambda r: r["Category of concern"] == "SWK" and r[RELATES] == "No")
+    at = render(row["URN"])
+    assert outcome(at) == "Inadequate (inherited), in serious weaknesses"

@@ -68,6 +68,7 @@ def card(page: Page, key: str) -> Locator:
 def table_cells(frame: Locator) -> list[list[str]]:
     """The rendered rows (header first) of a dataframe, from the grid's accessible table."""
     frame.scroll_into_view_if_needed()
+    frame.locator("table tr").nth(1).wait_for(state="attached")  # the grid draws its rows after the frame
     return [r.locator("th, td").all_inner_texts() for r in frame.locator("table tr").all()]
 
 
