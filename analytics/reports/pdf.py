@@ -1,0 +1,196 @@
+"""A pack as an A4 PDF (reportlab): cover, contents, numbered pages, wrapped tables whose header row repeats on
+every page, charts with captions and text alternatives. Fonts are embedded: DejaVu Sans, which ships with
+matplotlib, is registered with reportlab (nothing is downloaded)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import pandas as pd
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    Image,
+    KeepTogether,
+    LongTable,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    TableStyle,
+)
+from reportlab.platypus.tableofcontents import TableOfContents
+
+from analytics.reports.model import Figure, Pack, Table
+
+FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+MARGIN = 2 * cm
+WIDTH = A4[0] - 2 * MARGIN
+
+
+def register_fonts() -> None:
+    """DejaVu Sans (regular and bold) from matplotlib's own font folder, registered once."""
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    pdfmetrics.registerFont(TTFont(FONT, str(folder / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, str(folder / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+
+
+def styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()
+    body = ParagraphStyle("body", parent=base["BodyText"], fontName=FONT, fontSize=9.5, leading=12.5)
+    return {
+        "body": body,
+        "title": ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=22, leading=28, spaceAfter=12),
+        "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=14, leading=18, spaceAfter=18),
+        "marking": ParagraphStyle("marking", parent=body, fontName=BOLD, fontSize=14, leading=18,
+                                  textColor=colors.HexColor("#B00020"), spaceAfter=18),
+        "h1": ParagraphStyle("h1", parent=body, fontName=BOLD, fontSize=15, leading=19, spaceBefore=6,
+                             spaceAfter=8),
+        "h2": ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=11, leading=14, spaceBefore=8,
+                             spaceAfter=4),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=7, leading=8.5),
+        "head": ParagraphStyle("head", parent=body, fontName=BOLD, fontSize=7, leading=8.5),
+        "caption": ParagraphStyle("caption", parent=body, fontSize=8.5, leading=11,
+                                  textColor=colors.HexColor("#333333")),
+        "toc": ParagraphStyle("toc", parent=body, fontSize=10.5, leading=16),
+    }
+
+
+def text(value: object) -> str:
+    """Plain text for a Paragraph: data are never markup (reportlab parses '<', '&')."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cell_text(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.1f}" if not value.is_integer() else f"{int(value):,}"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10000 else str(value)
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
+    return str(value)
+
+
+class Heading(Paragraph):
+    """A heading that is listed in the contents and bookmarked in the PDF outline."""
+
+    def __init__(self, words: str, style: ParagraphStyle, level: int):
+        super().__init__(text(words), style)
+        self.level = level
+        self.words = words
+
+
+class PackDocument(BaseDocTemplate):
+    def __init__(self, buffer: io.BytesIO, pack: Pack):
+        super().__init__(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+                         bottomMargin=MARGIN, title=f"{pack.title}: {pack.subtitle}", author=pack.la_name,
+                         subject=pack.title, creator="school-oversight", lang="en-GB")
+        self.pack = pack
+        frame = Frame(MARGIN, MARGIN, WIDTH, A4[1] - 2 * MARGIN, id="body")
+        self.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=self.decorate)])
+
+    def decorate(self, canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(FONT, 8)
+        canvas.drawString(MARGIN, MARGIN / 2, f"{self.pack.title}: {self.pack.subtitle}"[:110])
+        canvas.drawRightString(A4[0] - MARGIN, MARGIN / 2, f"Page {doc.page}")
+        if self.pack.classification:
+            canvas.setFont(BOLD, 9)
+            canvas.drawCentredString(A4[0] / 2, A4[1] - MARGIN / 2, self.pack.classification)
+        canvas.restoreState()
+
+    def afterFlowable(self, flowable: Flowable) -> None:
+        if isinstance(flowable, Heading):
+            key = f"h{id(flowable)}"
+            self.canv.bookmarkPage(key)
+            self.canv.addOutlineEntry(flowable.words, key, level=flowable.level)
+            self.notify("TOCEntry", (flowable.level, text(flowable.words), self.page, key))
+
+
+def column_widths(frame: pd.DataFrame) -> list[float]:
+    """Share the page width by each column's longest text (capped), never below a minimum."""
+    lengths = []
+    for column in frame.columns:
+        longest = max([len(str(column)) * 0.7, *(len(cell_text(v)) for v in frame[column].head(200))])
+        lengths.append(min(max(longest, 4.0), 60.0))
+    total = sum(lengths)
+    return [WIDTH * length / total for length in lengths]
+
+
+def table_flowables(table: Table, st: dict[str, ParagraphStyle]) -> list[Flowable]:
+    out: list[Flowable] = [Paragraph(text(table.title), st["h2"])]
+    if table.frame.empty:
+        return [*out, Paragraph(text(table.empty), st["body"])]
+    header = [Paragraph(text(c), st["head"]) for c in table.frame.columns]
+    body = [[Paragraph(text(cell_text(v)), st["cell"]) for v in row]
+            for row in table.frame.itertuples(index=False)]
+    grid = LongTable([header, *body], colWidths=column_widths(table.frame), repeatRows=1)
+    grid.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#999999")),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDE7F0")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]))
+    out.append(grid)
+    if table.note:
+        out.append(Paragraph(text(table.note), st["caption"]))
+    return out
+
+
+def figure_flowables(figure: Figure, st: dict[str, ParagraphStyle]) -> list[Flowable]:
+    image = Image(io.BytesIO(figure.png))
+    scale = min(1.0, WIDTH / image.imageWidth, (A4[1] * 0.45) / image.imageHeight)
+    image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
+    return [KeepTogether([
+        Spacer(1, 4), image, Paragraph(text(figure.caption), st["caption"]),
+        Paragraph("Text alternative: " + text(figure.alternative), st["caption"]), Spacer(1, 6),
+    ])]
+
+
+def story(pack: Pack, st: dict[str, ParagraphStyle]) -> list[Flowable]:
+    flow: list[Flowable] = []
+    if pack.classification:
+        flow.append(Paragraph(text(pack.classification), st["marking"]))
+    flow += [Paragraph(text(pack.title), st["title"]), Paragraph(text(pack.subtitle), st["subtitle"])]
+    flow += [Paragraph(text(line), st["body"]) for line in pack.cover_lines]
+    flow += [Spacer(1, 24), Paragraph("Contents", st["h1"])]
+    toc = TableOfContents()
+    toc.levelStyles = [st["toc"]]
+    flow += [toc, PageBreak()]
+    for number, section in enumerate(pack.sections, start=1):
+        flow.append(Heading(f"{number}. {section.title}", st["h1"], 0))
+        flow += [Paragraph(text(p), st["body"]) for p in section.paragraphs]
+        for figure in section.figures:
+            flow += figure_flowables(figure, st)
+        for table in section.tables:
+            flow += table_flowables(table, st)
+        flow.append(Spacer(1, 10))
+    return flow
+
+
+def render_pdf(pack: Pack) -> bytes:
+    """The pack as PDF bytes (two passes: the contents need the page numbers)."""
+    register_fonts()
+    buffer = io.BytesIO()
+    document = PackDocument(buffer, pack)
+    document.multiBuild(story(pack, styles()))
+    return buffer.getvalue()
