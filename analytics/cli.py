@@ -580,7 +580,9 @@ def _check_outputs(*paths: tuple[Path | None, str]) -> None:
 def pack_scc(
     la: Annotated[str, typer.Option(help="local authority name")],
     out: Annotated[Path, typer.Option(help="the PDF to write")],
-    as_at: Annotated[str | None, typer.Option("--as-at", help="meeting date YYYY-MM-DD, default today")] = None,
+    as_at: Annotated[
+        str | None, typer.Option("--as-at", help="meeting date YYYY-MM-DD, default today")
+    ] = None,
     xlsx: Annotated[Path | None, typer.Option(help="also write the pack's tables to this XLSX")] = None,
 ) -> None:
     """The monthly Schools Causing Concern pack (OFFICIAL-SENSITIVE): PDF, and its tables as XLSX."""

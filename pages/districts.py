@@ -186,8 +186,8 @@ def render() -> None:
     if picked:
         members = schools[district.reindex(schools.index).to_numpy() == picked]
         show_school_table(school_list(members), name=f"district-{picked}", key="districts-schools")
-        st.caption("District profile: the district against the county and England, and its schools, for every "
-                   "school of the district (the Phase and Type filters do not apply).")
+        st.caption("District profile: the district against the county and England, and its schools, for "
+                   "every school of the district (the Phase and Type filters do not apply).")
         packs.district_pack(chosen.la, picked, None if scheme == CONSTITUENCY else scheme)
     render_import()
 

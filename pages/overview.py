@@ -355,8 +355,9 @@ def render() -> None:
 
 def render_members_pack(la: str, as_at: date) -> None:
     st.subheader("Termly summary for members")
-    st.caption("Plain-English headline figures, trend, movement and districts for every school of the LA (the "
-               f"Phase and Type filters do not apply). Pupil counts of {threshold()} or fewer are suppressed; no "
+    st.caption("Plain-English headline figures, trend, movement and districts for every school of the LA "
+               f"(the Phase and Type filters do not apply). Pupil counts of {threshold()} or fewer are "
+               "suppressed; no "
                "school is named.")
     packs.members_pack(la, as_at)
 

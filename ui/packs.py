@@ -36,8 +36,9 @@ class File:
     mime: str
 
 
-def offer(key: str, label: str, choice: tuple, stem: str, gather_pack: Callable[[], Pack],
-          formats: tuple[str, ...]) -> None:
+def offer(
+    key: str, label: str, choice: tuple, stem: str, gather_pack: Callable[[], Pack], formats: tuple[str, ...]
+) -> None:
     """A 'Prepare' button that builds the pack in the formats asked for, then their download buttons."""
     ident = (reader().data, choice)
     stored = st.session_state.get(key)
@@ -58,29 +59,56 @@ def offer(key: str, label: str, choice: tuple, stem: str, gather_pack: Callable[
     if stored and stored[0] == ident:
         columns = st.columns(len(stored[1]))
         for column, file in zip(columns, stored[1], strict=True):
-            column.download_button(f"Download {file.label}", file.payload, file.name, file.mime,
-                                   key=f"{key}-{file.label}", icon=":material/download:")
+            column.download_button(
+                f"Download {file.label}",
+                file.payload,
+                file.name,
+                file.mime,
+                key=f"{key}-{file.label}",
+                icon=":material/download:",
+            )
 
 
 def scc_pack(la: str, as_at: date, since: date) -> None:
     """The meeting view's SCC pack (PDF + XLSX) for the LA, compared with the chosen last meeting."""
-    offer("pack-scc", "Prepare the meeting pack (PDF and XLSX)", (la, as_at, since),
-          f"scc-pack-{la}-{as_at:%Y-%m-%d}",
-          lambda: gather.scc_pack(engine(), la, as_at, since), ("PDF", "XLSX"))
+    offer(
+        "pack-scc",
+        "Prepare the meeting pack (PDF and XLSX)",
+        (la, as_at, since),
+        f"scc-pack-{la}-{as_at:%Y-%m-%d}",
+        lambda: gather.scc_pack(engine(), la, as_at, since),
+        ("PDF", "XLSX"),
+    )
 
 
 def members_pack(la: str, data_date: date) -> None:
     """The Overview's termly members' summary (PDF + accessible HTML), for a chosen term."""
     terms = gather.term_names(data_date)[:9]
-    chosen = st.selectbox("Term", terms, index=0, key="pack-members-term",
-                          help="The termly summary for elected members: small numbers suppressed")
+    chosen = st.selectbox(
+        "Term",
+        terms,
+        index=0,
+        key="pack-members-term",
+        help="The termly summary for elected members: small numbers suppressed",
+    )
     term = chosen or terms[0]
-    offer("pack-members", "Prepare the members' summary (PDF and HTML)", (la, term),
-          f"members-summary-{la}-{term}", lambda: gather.members_pack(engine(), la, term), ("PDF", "HTML"))
+    offer(
+        "pack-members",
+        "Prepare the members' summary (PDF and HTML)",
+        (la, term),
+        f"members-summary-{la}-{term}",
+        lambda: gather.members_pack(engine(), la, term),
+        ("PDF", "HTML"),
+    )
 
 
 def district_pack(la: str, district: str, scheme: str | None) -> None:
     """The Districts page's profile of one district (PDF)."""
-    offer("pack-district", "Prepare the district profile (PDF)", (la, district, scheme),
-          f"district-profile-{la}-{district}",
-          lambda: gather.district_pack(engine(), la, district, scheme), ("PDF",))
+    offer(
+        "pack-district",
+        "Prepare the district profile (PDF)",
+        (la, district, scheme),
+        f"district-profile-{la}-{district}",
+        lambda: gather.district_pack(engine(), la, district, scheme),
+        ("PDF",),
+    )

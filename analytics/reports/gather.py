@@ -35,10 +35,24 @@ from analytics.store import data_version
 #: The county KPIs as the packs show them: (key, label, unit, key in the trend counts).
 KPI_ROWS: tuple[tuple[str, str, str, str | None], ...] = (
     ("schools_with_grade", "Schools with a grade", "", "schools_with_grade"),
-    ("pct_schools_good_or_outstanding", "% schools good or outstanding", "%", "pct_schools_good_or_outstanding"),
-    ("pupils_in_good_or_outstanding", "Pupils in good or outstanding schools", "", "pupils_good_or_outstanding"),
-    ("pct_pupils_good_or_outstanding", "% pupils in good or outstanding schools", "%",
-     "pct_pupils_good_or_outstanding"),
+    (
+        "pct_schools_good_or_outstanding",
+        "% schools good or outstanding",
+        "%",
+        "pct_schools_good_or_outstanding",
+    ),
+    (
+        "pupils_in_good_or_outstanding",
+        "Pupils in good or outstanding schools",
+        "",
+        "pupils_good_or_outstanding",
+    ),
+    (
+        "pct_pupils_good_or_outstanding",
+        "% pupils in good or outstanding schools",
+        "%",
+        "pct_pupils_good_or_outstanding",
+    ),
     ("schools_requires_improvement", "Requires improvement", "", "schools_requires_improvement"),
     ("schools_inadequate", "Inadequate", "", "schools_inadequate"),
     ("schools_serious_weaknesses", "Serious weaknesses", "", "schools_serious_weaknesses"),
@@ -64,7 +78,8 @@ def fmt(value: object, unit: str = "") -> str:
         return value
     if value is None or pd.isna(value):  # type: ignore[call-overload]
         return "n/a"
-    return f"{float(value):.1f}%" if unit == "%" else f"{int(value):,}"  # type: ignore[arg-type]
+    number = float(value)  # type: ignore[arg-type]
+    return f"{number:.1f}%" if unit == "%" else f"{int(number):,}"
 
 
 def change(now: object, then: object, unit: str) -> str:
@@ -132,8 +147,9 @@ class Sources:
 
 
 def _at(series: pd.DataFrame, day: date) -> pd.Series | None:
-    rows = series.loc[series["as_at"] == pd.Timestamp(day)]
-    return None if rows.empty else rows.iloc[0]
+    """The series' row at `day`, else at the latest date before it (None when the series starts later)."""
+    rows = series.loc[series["as_at"] <= pd.Timestamp(day)].sort_values("as_at")
+    return None if rows.empty else rows.iloc[-1]
 
 
 def kpi_table(src: Sources, la: str, schools: pd.DataFrame) -> pd.DataFrame:
@@ -144,22 +160,29 @@ def kpi_table(src: Sources, la: str, schools: pd.DataFrame) -> pd.DataFrame:
     near = headline_kpis(src.headlines.loc[src.headlines["la_name"].isin(neighbours)]) if neighbours else {}
     series = src.series("month", [la])
     last_month = _at(series, month_end_before(src.data_date))
-    year_day = src.data_date.replace(year=src.data_date.year - 1)
-    year_before = _at(series, year_day)
+    year_before = _at(series, src.data_date.replace(year=src.data_date.year - 1))
+    month_day = last_month["as_at"] if last_month is not None else month_end_before(src.data_date)
+    year_day = (
+        year_before["as_at"]
+        if year_before is not None
+        else src.data_date.replace(year=src.data_date.year - 1)
+    )
     rows = []
     for key, label, unit, past_key in KPI_ROWS:
         then = None if last_month is None or past_key is None else last_month.get(past_key)
         before = None if year_before is None or past_key is None else year_before.get(past_key)
-        rows.append({
-            "Measure": label,
-            la: fmt(now[key], unit),
-            f"Last month ({month_end_before(src.data_date):%d/%m/%Y})": fmt(then, unit),
-            "Change since last month": change(now[key], then, unit),
-            f"A year earlier ({year_day:%d/%m/%Y})": fmt(before, unit),
-            "Change over the year": change(now[key], before, unit),
-            "England": fmt(england[key], unit),
-            NEIGHBOURS: fmt(near.get(key), unit) if neighbours else "not loaded",
-        })
+        rows.append(
+            {
+                "Measure": label,
+                la: fmt(now[key], unit),
+                f"Last month ({month_day:%d/%m/%Y})": fmt(then, unit),
+                "Change since last month": change(now[key], then, unit),
+                f"A year earlier ({year_day:%d/%m/%Y})": fmt(before, unit),
+                "Change over the year": change(now[key], before, unit),
+                "England": fmt(england[key], unit),
+                NEIGHBOURS: fmt(near.get(key), unit) if neighbours else "not loaded",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -168,22 +191,35 @@ def neighbour_figure(src: Sources, la: str) -> tuple[Figure, pd.DataFrame]:
     table = comparison.neighbour_table(
         comparison.la_good_or_outstanding(src.headlines), la, src.neighbours(la), england
     )
-    png = charts.ranked_bars(list(table["label"]), list(table["pct_schools_good_or_outstanding"]),
-                             list(table["role"]), "% schools good or outstanding: LA, neighbours, England",
-                             "% schools good or outstanding")
+    png = charts.ranked_bars(
+        list(table["label"]),
+        list(table["pct_schools_good_or_outstanding"]),
+        list(table["role"]),
+        "% schools good or outstanding: LA, neighbours, England",
+        "% schools good or outstanding",
+    )
     ranked = table.loc[table["role"] != "England"]
     rank = ranked.loc[ranked["role"] == "selected", "rank"]
     text = "; ".join(
-        f"{n} {fmt(v, '%')}" for n, v in zip(table["la_name"], table["pct_schools_good_or_outstanding"],
-                                             strict=True)
+        f"{n} {fmt(v, '%')}"
+        for n, v in zip(table["la_name"], table["pct_schools_good_or_outstanding"], strict=True)
     )
     where = f"{la} ranks {int(rank.iloc[0])} of {len(ranked)}" if not rank.empty else f"{la} is not ranked"
-    figure = Figure(png, f"Figure: % schools good or outstanding, {la}, its statistical neighbours and England.",
-                    f"Bar chart, highest first. {where} among itself and its statistical neighbours. {text}.")
-    shown = table.rename(columns={"rank": "Rank", "la_name": "Area", "role": "Role",
-                                  "schools_with_grade": "Schools with a grade",
-                                  "schools_good_or_outstanding": "Good or outstanding",
-                                  "pct_schools_good_or_outstanding": "% good or outstanding"})
+    figure = Figure(
+        png,
+        f"Figure: % schools good or outstanding, {la}, its statistical neighbours and England.",
+        f"Bar chart, highest first. {where} among itself and its statistical neighbours. {text}.",
+    )
+    shown = table.rename(
+        columns={
+            "rank": "Rank",
+            "la_name": "Area",
+            "role": "Role",
+            "schools_with_grade": "Schools with a grade",
+            "schools_good_or_outstanding": "Good or outstanding",
+            "pct_schools_good_or_outstanding": "% good or outstanding",
+        }
+    )
     shown["Rank"] = [str(int(r)) if pd.notna(r) else "" for r in shown["Rank"]]
     return figure, shown.drop(columns=["label"])
 
@@ -197,23 +233,47 @@ def movement_of(src: Sources, schools: pd.DataFrame, start: date, end: date) -> 
 
 def movement_counts(moves: pd.DataFrame) -> pd.DataFrame:
     summary = movement.movement_summary(moves)
-    labels = {"inspected": "Schools inspected (graded)", "improved": "Improved", "static": "Stayed the same",
-              "declined": "Declined", "first graded inspection": "First graded inspection",
-              "reprioritise": "To reprioritise (declined, or static below good)"}
+    labels = {
+        "inspected": "Schools inspected (graded)",
+        "improved": "Improved",
+        "static": "Stayed the same",
+        "declined": "Declined",
+        "first graded inspection": "First graded inspection",
+        "reprioritise": "To reprioritise (declined, or static below good)",
+    }
     return pd.DataFrame({"Movement": list(labels.values()), "Schools": [summary[k] for k in labels]})
 
 
 def school_rows(schools: pd.DataFrame) -> pd.DataFrame:
     """Standard columns for a list of schools (as the pages' school lists)."""
     frame = schools.sort_values("name", kind="stable")
-    return pd.DataFrame({
-        "URN": frame["urn"].astype("int64").to_numpy(),
-        "School": frame["name"].astype(object).to_numpy(),
-        "Phase": frame["phase"].astype(object).to_numpy(),
-        "Headline grade": headline_texts(frame),
-        "Inspected": pd.to_datetime(frame["inspection_start"]).dt.date.to_numpy(),
-        "Category of concern": [category_name(c) or "" for c in frame["category_of_concern"]],
-    })
+    return pd.DataFrame(
+        {
+            "URN": frame["urn"].astype("int64").to_numpy(),
+            "School": frame["name"].astype(object).to_numpy(),
+            "Phase": frame["phase"].astype(object).to_numpy(),
+            "Headline grade": headline_texts(frame),
+            "Inspected": pd.to_datetime(frame["inspection_start"]).dt.date.to_numpy(),
+            "Category of concern": [category_name(c) or "" for c in frame["category_of_concern"]],
+        }
+    )
+
+
+def due_of(due: pd.DataFrame, urns: pd.Series) -> pd.DataFrame:
+    """Each school's approximate due date, overdue flag ('yes' or '') and rule, in the order of `urns`."""
+    found = due.drop_duplicates("urn").set_index("urn").reindex(urns.to_numpy())
+    days = pd.to_datetime(found["due_date"])
+    return pd.DataFrame(
+        {
+            "due": [d.date() if pd.notna(d) else None for d in days],
+            "overdue": ["yes" if o is True or o == 1 else "" for o in found["overdue"]],
+            "rule": found["due_rule"]
+            .astype(object)
+            .where(found["due_rule"].notna(), "")
+            .astype(str)
+            .to_numpy(),
+        }
+    )
 
 
 def _dates(frame: pd.DataFrame) -> pd.DataFrame:
@@ -241,27 +301,55 @@ def expected_inspections(src: Sources, schools: pd.DataFrame, as_at: date) -> pd
     until = pd.Timestamp(as_at) + pd.DateOffset(months=EXPECTED_MONTHS)
     due = due.loc[(days <= until) | due["overdue"].astype(bool)]
     rows = school_rows(schools.loc[schools["urn"].isin(due["urn"])])
-    by_urn = due.set_index("urn")
-    rows["Due (approximate)"] = [pd.Timestamp(by_urn.at[u, "due_date"]).date()
-                                 if pd.notna(by_urn.at[u, "due_date"]) else None for u in rows["URN"]]
-    rows["Overdue"] = ["yes" if bool(by_urn.at[u, "overdue"]) else "" for u in rows["URN"]]
-    rows["Rule used"] = [str(by_urn.at[u, "due_rule"]) for u in rows["URN"]]
+    found = due_of(due, rows["URN"])
+    rows["Due (approximate)"] = found["due"].to_numpy()
+    rows["Overdue"] = found["overdue"].to_numpy()
+    rows["Rule used"] = found["rule"].to_numpy()
     return rows.sort_values(["Due (approximate)", "School"], na_position="first").reset_index(drop=True)
 
 
 SCC_HEADERS = {
-    "urn": "URN", "name": "School", "constituency": "Constituency", "district": "District",
-    "change": "Change", "before": "Before", "now": "Now", "effective_date": "Effective",
-    "set_by": "Set by", "reason": "Reason", "level_label": "Level", "stage_label": "Stage",
-    "next_review": "Next review", "review_status": "Review", "last_review_meeting": "Last reviewed",
-    "id": "Id", "type": "Type", "lead_officer": "Lead officer", "start_date": "Start", "status": "Status",
-    "flag": "Flag", "review_due": "Review due", "escalation_due": "Escalation due",
-    "reached_since_last_meeting": "Reached since last meeting", "used_days": "Days used",
-    "planned_days": "Days planned", "cost_to_date": "Cost to date (GBP)", "kind": "Kind",
-    "outcome": "Outcome", "category_of_concern": "Category", "recorded_level": "Register level",
-    "ofsted": "Ofsted", "risk_band": "Risk", "suggested_label": "Suggested level", "evidence": "Evidence",
-    "funded_by": "Funded by", "interventions": "Interventions", "officer_days_used": "Officer days used",
-    "planned_cost": "Planned cost (GBP)", "scheme": "Scheme", "level": "Level code",
+    "urn": "URN",
+    "name": "School",
+    "constituency": "Constituency",
+    "district": "District",
+    "change": "Change",
+    "before": "Before",
+    "now": "Now",
+    "effective_date": "Effective",
+    "set_by": "Set by",
+    "reason": "Reason",
+    "level_label": "Level",
+    "stage_label": "Stage",
+    "next_review": "Next review",
+    "review_status": "Review",
+    "last_review_meeting": "Last reviewed",
+    "id": "Id",
+    "type": "Type",
+    "lead_officer": "Lead officer",
+    "start_date": "Start",
+    "status": "Status",
+    "flag": "Flag",
+    "review_due": "Review due",
+    "escalation_due": "Escalation due",
+    "reached_since_last_meeting": "Reached since last meeting",
+    "used_days": "Days used",
+    "planned_days": "Days planned",
+    "cost_to_date": "Cost to date (GBP)",
+    "kind": "Kind",
+    "outcome": "Outcome",
+    "category_of_concern": "Category",
+    "recorded_level": "Register level",
+    "ofsted": "Ofsted",
+    "risk_band": "Risk",
+    "suggested_label": "Suggested level",
+    "evidence": "Evidence",
+    "funded_by": "Funded by",
+    "interventions": "Interventions",
+    "officer_days_used": "Officer days used",
+    "planned_cost": "Planned cost (GBP)",
+    "scheme": "Scheme",
+    "level": "Level code",
 }
 
 
@@ -271,7 +359,10 @@ def scc_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def scc_pack(
-    engine: Engine, la_name: str, as_at: date | None = None, since: date | None = None,
+    engine: Engine,
+    la_name: str,
+    as_at: date | None = None,
+    since: date | None = None,
     src: Sources | None = None,
 ) -> Pack:
     """The monthly Schools Causing Concern pack (OFFICIAL-SENSITIVE), compared with the last meeting (`since`:
@@ -287,8 +378,12 @@ def scc_pack(
     year = academic_year(academic_year_start(src.data_date))
     moves = movement_of(src, schools, year.start, min(year.end, src.data_date))
     pack = Pack(
-        kind="scc", title="Schools Causing Concern: monthly meeting pack", la_name=la, as_at=as_at,
-        subtitle=f"{la}, meeting of {as_at:%d %B %Y}", classification=OFFICIAL_SENSITIVE,
+        kind="scc",
+        title="Schools Causing Concern: monthly meeting pack",
+        la_name=la,
+        as_at=as_at,
+        subtitle=f"{la}, meeting of {as_at:%d %B %Y}",
+        classification=OFFICIAL_SENSITIVE,
         cover_lines=[
             f"Local authority: {la}",
             f"Papers as at {as_at:%d %B %Y}; compared with the last meeting, {since:%d %B %Y}.",
@@ -296,48 +391,100 @@ def scc_pack(
             "Handle as OFFICIAL-SENSITIVE: it names schools, LA categorisation and risk.",
         ],
     )
-    pack.sections.append(Section(
-        "County KPIs",
-        [f"Headline grades as at {src.data_date:%d %B %Y}: over open schools with a grade (uninspected schools "
-         "excluded and counted separately). Changes compare the same measures at the last month end and a "
-         "year earlier, rebuilt from every stored inspection. Statistical neighbours: the LA's ten DfE "
-         "neighbours taken together.",
-         KPI_DEFINITIONS["pct_schools_good_or_outstanding"]],
-        [Table("KPIs", "County KPIs against last month, last year, England and neighbours", kpis),
-         Table("Neighbours", "% schools good or outstanding, ranked", ranked)],
-        [figure],
-    ))
-    pack.sections.append(Section(
-        "Schools inspected since the last meeting",
-        [f"Inspections starting after {since:%d/%m/%Y} up to {as_at:%d/%m/%Y}, as far as the store's data "
-         f"(as at {src.data_date:%d/%m/%Y}) record them."],
-        [Table("Inspected", "Schools inspected since the last meeting", scc_table(view.inspected),
-               empty="No inspection since the last meeting in the data.")],
-    ))
-    pack.sections.append(Section(
-        f"Movement, {year.label}",
-        [f"Schools with a graded inspection from {year.start:%d/%m/%Y} to "
-         f"{min(year.end, src.data_date):%d/%m/%Y}: the latest in the period against the one before it."],
-        [Table("Movement", f"Movement, {year.label}", movement_counts(moves)),
-         Table("Transitions", "Previous grade (rows) to new grade (columns)",
-               movement.transition_matrix(moves).reset_index().rename(columns=str))],
-    ))
+    pack.sections.append(
+        Section(
+            "County KPIs",
+            [
+                f"Headline grades as at {src.data_date:%d %B %Y}: over open schools with a grade "
+                "(uninspected schools "
+                "excluded and counted separately). Changes compare the same measures at the last month end "
+                "and a "
+                "year earlier, rebuilt from every stored inspection. Statistical neighbours: the LA's ten "
+                "DfE "
+                "neighbours taken together.",
+                KPI_DEFINITIONS["pct_schools_good_or_outstanding"],
+            ],
+            [
+                Table("KPIs", "County KPIs against last month, last year, England and neighbours", kpis),
+                Table("Neighbours", "% schools good or outstanding, ranked", ranked),
+            ],
+            [figure],
+        )
+    )
+    pack.sections.append(
+        Section(
+            "Schools inspected since the last meeting",
+            [
+                f"Inspections starting after {since:%d/%m/%Y} up to {as_at:%d/%m/%Y}, as far as the "
+                "store's data "
+                f"(as at {src.data_date:%d/%m/%Y}) record them."
+            ],
+            [
+                Table(
+                    "Inspected",
+                    "Schools inspected since the last meeting",
+                    scc_table(view.inspected),
+                    empty="No inspection since the last meeting in the data.",
+                )
+            ],
+        )
+    )
+    pack.sections.append(
+        Section(
+            f"Movement, {year.label}",
+            [
+                f"Schools with a graded inspection from {year.start:%d/%m/%Y} to "
+                f"{min(year.end, src.data_date):%d/%m/%Y}: the latest in the period against the one before "
+                "it."
+            ],
+            [
+                Table("Movement", f"Movement, {year.label}", movement_counts(moves)),
+                Table(
+                    "Transitions",
+                    "Previous grade (rows) to new grade (columns)",
+                    movement.transition_matrix(moves).reset_index().rename(columns=str),
+                ),
+            ],
+        )
+    )
     pack.sections.append(register_section(view, la))
-    pack.sections.append(Section(
-        "High-risk schools not on the register",
-        ["Schools the early-warning model places in its high band that have no level of concern recorded. "
-         "A flag to discuss, not a judgement."],
-        [Table("High risk", "High-risk schools not on the register", scc_table(view.high_risk_not_on_register),
-               empty="None (or no early-warning model has been trained).")],
-    ))
+    pack.sections.append(
+        Section(
+            "High-risk schools not on the register",
+            [
+                "Schools the early-warning model places in its high band that have no level of concern "
+                "recorded. "
+                "A flag to discuss, not a judgement."
+            ],
+            [
+                Table(
+                    "High risk",
+                    "High-risk schools not on the register",
+                    scc_table(view.high_risk_not_on_register),
+                    empty="None (or no early-warning model has been trained).",
+                )
+            ],
+        )
+    )
     expected = expected_inspections(src, schools, as_at)
-    pack.sections.append(Section(
-        "Inspections expected in the next three months",
-        [f"Approximate due dates (the rule used is shown for each school) falling by "
-         f"{pd.Timestamp(as_at) + pd.DateOffset(months=EXPECTED_MONTHS):%d/%m/%Y}, and overdue schools."],
-        [Table("Expected", "Inspections expected in the next three months or overdue", expected,
-               empty="No inspection falls due in the next three months.")],
-    ))
+    pack.sections.append(
+        Section(
+            "Inspections expected in the next three months",
+            [
+                f"Approximate due dates (the rule used is shown for each school) falling by "
+                f"{pd.Timestamp(as_at) + pd.DateOffset(months=EXPECTED_MONTHS):%d/%m/%Y}, and overdue "
+                "schools."
+            ],
+            [
+                Table(
+                    "Expected",
+                    "Inspections expected in the next three months or overdue",
+                    expected,
+                    empty="No inspection falls due in the next three months.",
+                )
+            ],
+        )
+    )
     return pack
 
 
@@ -348,26 +495,61 @@ def register_section(view: meeting.MeetingView, la: str) -> Section:
         png = charts.grouped_bars(
             [str(v) for v in counts["level_label"]],
             {"At the last meeting": list(counts["at the last meeting"]), "Now": list(counts["now"])},
-            "Schools per register level", "Schools")
-        text = "; ".join(f"{lv}: {b} then, {n} now" for lv, b, n in
-                         zip(counts["level_label"], counts["at the last meeting"], counts["now"], strict=True))
-        figures.append(Figure(png, "Figure: schools per register level at the last meeting and now.",
-                              f"Grouped bar chart. {text}."))
+            "Schools per register level",
+            "Schools",
+        )
+        text = "; ".join(
+            f"{lv}: {b} then, {n} now"
+            for lv, b, n in zip(
+                counts["level_label"], counts["at the last meeting"], counts["now"], strict=True
+            )
+        )
+        figures.append(
+            Figure(
+                png,
+                "Figure: schools per register level at the last meeting and now.",
+                f"Grouped bar chart. {text}.",
+            )
+        )
     summary = view.summary()
     return Section(
         "The register",
-        ["Since the last meeting: " + "; ".join(f"{k} {v}" for k, v in summary.items()) + ".",
-         interventions.TERM_RULE],
-        [Table("Levels", "Schools per level, then and now", scc_table(counts),
-               empty="No school had a recorded level at the last meeting or has one now."),
-         Table("Changes", "Changes since the last meeting", scc_table(view.changes),
-               empty="No new entries, exits, escalations or de-escalations."),
-         Table("Reviews", "Reviews due (within a month) or overdue", scc_table(view.reviews_due),
-               empty="No reviews due or overdue."),
-         Table("Interventions", "Interventions at their two-term review or three-term escalation",
-               scc_table(view.interventions_due), empty="No intervention has reached its review or escalation."),
-         Table("Spend", "Spend to date by district", scc_table(view.spend_by_district),
-               empty="No interventions recorded: no spend.")],
+        [
+            "Since the last meeting: " + "; ".join(f"{k} {v}" for k, v in summary.items()) + ".",
+            interventions.TERM_RULE,
+        ],
+        [
+            Table(
+                "Levels",
+                "Schools per level, then and now",
+                scc_table(counts),
+                empty="No school had a recorded level at the last meeting or has one now.",
+            ),
+            Table(
+                "Changes",
+                "Changes since the last meeting",
+                scc_table(view.changes),
+                empty="No new entries, exits, escalations or de-escalations.",
+            ),
+            Table(
+                "Reviews",
+                "Reviews due (within a month) or overdue",
+                scc_table(view.reviews_due),
+                empty="No reviews due or overdue.",
+            ),
+            Table(
+                "Interventions",
+                "Interventions at their two-term review or three-term escalation",
+                scc_table(view.interventions_due),
+                empty="No intervention has reached its review or escalation.",
+            ),
+            Table(
+                "Spend",
+                "Spend to date by district",
+                scc_table(view.spend_by_district),
+                empty="No interventions recorded: no spend.",
+            ),
+        ],
         figures,
     )
 
@@ -383,8 +565,9 @@ def term_names(data_date: date) -> list[str]:
             period = term(name, year)
             if period.start <= data_date and period.end >= date(2005, 9, 1):
                 out.append(f"{year}-{name.lower()}")
-    return sorted(out, key=lambda t: term(t.split("-")[1].capitalize(), int(t.split("-")[0])).start,
-                  reverse=True)
+    return sorted(
+        out, key=lambda t: term(t.split("-")[1].capitalize(), int(t.split("-")[0])).start, reverse=True
+    )
 
 
 def parse_term(src: Sources, text: str) -> Any:
@@ -413,8 +596,9 @@ def district_names(src: Sources, la: str, scheme: str | None) -> list[str]:
     return sorted(set(src.districts(schools, scheme)))
 
 
-def district_pack(engine: Engine, la_name: str, district: str, scheme: str | None = None,
-                  src: Sources | None = None) -> Pack:
+def district_pack(
+    engine: Engine, la_name: str, district: str, scheme: str | None = None, src: Sources | None = None
+) -> Pack:
     from analytics.reports.district import build
 
     src = src or Sources(engine)

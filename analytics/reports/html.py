@@ -35,32 +35,48 @@ def table_html(table: Table) -> str:
     rows = []
     for row in table.frame.itertuples(index=False):
         cells = [escape(cell_text(v)) for v in row]
-        rows.append(f'<tr><th scope="row">{cells[0]}</th>' + "".join(f"<td>{c}</td>" for c in cells[1:])
-                    + "</tr>")
+        rows.append(
+            f'<tr><th scope="row">{cells[0]}</th>' + "".join(f"<td>{c}</td>" for c in cells[1:]) + "</tr>"
+        )
     note = f"<p>{escape(table.note)}</p>" if table.note else ""
-    return (f"<table>\n<caption>{escape(table.title)}</caption>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
-            + "\n".join(rows) + f"\n</tbody>\n</table>{note}")
+    return (
+        f"<table>\n<caption>{escape(table.title)}</caption>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
+        + "\n".join(rows)
+        + f"\n</tbody>\n</table>{note}"
+    )
 
 
 def render_html(pack: Pack) -> str:
-    contents = "".join(f'<li><a href="#{_id(n)}">{escape(s.title)}</a></li>'
-                       for n, s in enumerate(pack.sections, start=1))
+    contents = "".join(
+        f'<li><a href="#{_id(n)}">{escape(s.title)}</a></li>' for n, s in enumerate(pack.sections, start=1)
+    )
     parts = [
-        "<!DOCTYPE html>", '<html lang="en-GB">', "<head>", '<meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        '<html lang="en-GB">',
+        "<head>",
+        '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(pack.title)}: {escape(pack.subtitle)}</title>", f"<style>{CSS}</style>", "</head>",
-        "<body>", "<main>",
+        f"<title>{escape(pack.title)}: {escape(pack.subtitle)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
         f'<header class="cover"><h1>{escape(pack.title)}</h1><p><strong>{escape(pack.subtitle)}</strong></p>',
-        *(f"<p>{escape(line)}</p>" for line in pack.cover_lines), "</header>",
+        *(f"<p>{escape(line)}</p>" for line in pack.cover_lines),
+        "</header>",
         f'<nav aria-label="Contents"><h2>Contents</h2><ol>{contents}</ol></nav>',
     ]
     for number, section in enumerate(pack.sections, start=1):
-        parts.append(f'<section aria-labelledby="{_id(number)}"><h2 id="{_id(number)}">{escape(section.title)}</h2>')
+        parts.append(
+            f'<section aria-labelledby="{_id(number)}"><h2 id="{_id(number)}">{escape(section.title)}</h2>'
+        )
         parts += [f"<p>{escape(p)}</p>" for p in section.paragraphs]
         for figure in section.figures:
             data = base64.b64encode(figure.png).decode("ascii")
-            parts.append(f'<figure><img src="data:image/png;base64,{data}" alt="{escape(figure.alternative)}">'
-                         f"<figcaption>{escape(figure.caption)}</figcaption></figure>")
+            parts.append(
+                f'<figure><img src="data:image/png;base64,{data}" alt="{escape(figure.alternative)}">'
+                f"<figcaption>{escape(figure.caption)}</figcaption></figure>"
+            )
         parts += [table_html(t) for t in section.tables]
         parts.append("</section>")
     parts += ["</main>", "</body>", "</html>"]

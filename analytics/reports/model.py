@@ -17,7 +17,8 @@ class UnknownChoice(ValueError):
     def __init__(self, what: str, given: str, known: list[str]):
         close = difflib.get_close_matches(given, known, n=5, cutoff=0.5)
         close += [k for k in known if given.lower() in k.lower() and k not in close]
-        hint = f" Did you mean: {', '.join(close[:5])}?" if close else ""
+        some = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+        hint = f" Did you mean: {', '.join(close[:5])}?" if close else (f" Known: {some}." if known else "")
         super().__init__(f"Unknown {what} '{given}'.{hint}")
         self.close = close[:5]
 

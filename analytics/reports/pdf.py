@@ -1,10 +1,11 @@
-"""A pack as an A4 PDF (reportlab): cover, contents, numbered pages, wrapped tables whose header row repeats on
-every page, charts with captions and text alternatives. Fonts are embedded: DejaVu Sans, which ships with
+"""A pack as an A4 PDF (reportlab): cover, contents, numbered pages, wrapped tables whose header row repeats
+on every page, charts with captions and text alternatives. Fonts are embedded: DejaVu Sans, which ships with
 matplotlib, is registered with reportlab (nothing is downloaded)."""
 
 from __future__ import annotations
 
 import io
+import numbers
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -56,16 +57,26 @@ def styles() -> dict[str, ParagraphStyle]:
         "body": body,
         "title": ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=22, leading=28, spaceAfter=12),
         "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=14, leading=18, spaceAfter=18),
-        "marking": ParagraphStyle("marking", parent=body, fontName=BOLD, fontSize=14, leading=18,
-                                  textColor=colors.HexColor("#B00020"), spaceAfter=18),
-        "h1": ParagraphStyle("h1", parent=body, fontName=BOLD, fontSize=15, leading=19, spaceBefore=6,
-                             spaceAfter=8),
-        "h2": ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=11, leading=14, spaceBefore=8,
-                             spaceAfter=4),
+        "marking": ParagraphStyle(
+            "marking",
+            parent=body,
+            fontName=BOLD,
+            fontSize=14,
+            leading=18,
+            textColor=colors.HexColor("#B00020"),
+            spaceAfter=18,
+        ),
+        "h1": ParagraphStyle(
+            "h1", parent=body, fontName=BOLD, fontSize=15, leading=19, spaceBefore=6, spaceAfter=8
+        ),
+        "h2": ParagraphStyle(
+            "h2", parent=body, fontName=BOLD, fontSize=11, leading=14, spaceBefore=8, spaceAfter=4
+        ),
         "cell": ParagraphStyle("cell", parent=body, fontSize=7, leading=8.5),
         "head": ParagraphStyle("head", parent=body, fontName=BOLD, fontSize=7, leading=8.5),
-        "caption": ParagraphStyle("caption", parent=body, fontSize=8.5, leading=11,
-                                  textColor=colors.HexColor("#333333")),
+        "caption": ParagraphStyle(
+            "caption", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#333333")
+        ),
         "toc": ParagraphStyle("toc", parent=body, fontSize=10.5, leading=16),
     }
 
@@ -80,10 +91,10 @@ def cell_text(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
     if isinstance(value, float):
-        return f"{value:,.1f}" if not value.is_integer() else f"{int(value):,}"
-    if isinstance(value, int):
-        return f"{value:,}" if abs(value) >= 10000 else str(value)
+        return str(int(value)) if value.is_integer() else f"{value:.1f}"
     if isinstance(value, date):
         return f"{value:%d/%m/%Y}"
     return str(value)
@@ -100,9 +111,21 @@ class Heading(Paragraph):
 
 class PackDocument(BaseDocTemplate):
     def __init__(self, buffer: io.BytesIO, pack: Pack):
-        super().__init__(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-                         bottomMargin=MARGIN, title=f"{pack.title}: {pack.subtitle}", author=pack.la_name,
-                         subject=pack.title, creator="school-oversight", lang="en-GB")
+        super().__init__(
+            buffer,
+            pagesize=A4,
+            leftMargin=MARGIN,
+            rightMargin=MARGIN,
+            topMargin=MARGIN,
+            bottomMargin=MARGIN,
+            title=f"{pack.title}: {pack.subtitle}",
+            author=pack.la_name,
+            subject=pack.title,
+            creator="school-oversight",
+            lang="en-GB",
+            initialFontName=FONT,
+            initialFontSize=9,
+        )
         self.pack = pack
         frame = Frame(MARGIN, MARGIN, WIDTH, A4[1] - 2 * MARGIN, id="body")
         self.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=self.decorate)])
@@ -125,14 +148,24 @@ class PackDocument(BaseDocTemplate):
             self.notify("TOCEntry", (flowable.level, text(flowable.words), self.page, key))
 
 
-def column_widths(frame: pd.DataFrame) -> list[float]:
-    """Share the page width by each column's longest text (capped), never below a minimum."""
-    lengths = []
+def column_widths(frame: pd.DataFrame, font_size: float = 7.0) -> list[float]:
+    """Each column at least as wide as its longest word (so words never break), the rest of the page shared by
+    each column's longest text (capped); shrunk in proportion when even the words do not fit."""
+    char = font_size * 0.62  # DejaVu Sans average advance, points per character
+    padding = 8.0
+    least, wanted = [], []
     for column in frame.columns:
-        longest = max([len(str(column)) * 0.7, *(len(cell_text(v)) for v in frame[column].head(200))])
-        lengths.append(min(max(longest, 4.0), 60.0))
-    total = sum(lengths)
-    return [WIDTH * length / total for length in lengths]
+        cells = [str(column), *(cell_text(v) for v in frame[column].head(300))]
+        word = max((len(w) for c in cells for w in c.split()), default=1)
+        least.append(min(word, 18) * char + padding)
+        wanted.append(min(max(len(c) for c in cells), 70) * char + padding)
+    if sum(least) >= WIDTH:
+        return [WIDTH * w / sum(least) for w in least]
+    spare = WIDTH - sum(least)
+    extra = [max(0.0, w - m) for w, m in zip(wanted, least, strict=True)]
+    if sum(extra) <= spare:
+        return [w + (spare - sum(extra)) / len(wanted) for w in wanted]
+    return [m + spare * e / sum(extra) for m, e in zip(least, extra, strict=True)]
 
 
 def table_flowables(table: Table, st: dict[str, ParagraphStyle]) -> list[Flowable]:
@@ -140,16 +173,23 @@ def table_flowables(table: Table, st: dict[str, ParagraphStyle]) -> list[Flowabl
     if table.frame.empty:
         return [*out, Paragraph(text(table.empty), st["body"])]
     header = [Paragraph(text(c), st["head"]) for c in table.frame.columns]
-    body = [[Paragraph(text(cell_text(v)), st["cell"]) for v in row]
-            for row in table.frame.itertuples(index=False)]
+    body = [
+        [Paragraph(text(cell_text(v)), st["cell"]) for v in row]
+        for row in table.frame.itertuples(index=False)
+    ]
     grid = LongTable([header, *body], colWidths=column_widths(table.frame), repeatRows=1)
-    grid.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#999999")),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDE7F0")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-    ]))
+    grid.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#999999")),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDE7F0")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
     out.append(grid)
     if table.note:
         out.append(Paragraph(text(table.note), st["caption"]))
@@ -160,10 +200,17 @@ def figure_flowables(figure: Figure, st: dict[str, ParagraphStyle]) -> list[Flow
     image = Image(io.BytesIO(figure.png))
     scale = min(1.0, WIDTH / image.imageWidth, (A4[1] * 0.45) / image.imageHeight)
     image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
-    return [KeepTogether([
-        Spacer(1, 4), image, Paragraph(text(figure.caption), st["caption"]),
-        Paragraph("Text alternative: " + text(figure.alternative), st["caption"]), Spacer(1, 6),
-    ])]
+    return [
+        KeepTogether(
+            [
+                Spacer(1, 4),
+                image,
+                Paragraph(text(figure.caption), st["caption"]),
+                Paragraph("Text alternative: " + text(figure.alternative), st["caption"]),
+                Spacer(1, 6),
+            ]
+        )
+    ]
 
 
 def story(pack: Pack, st: dict[str, ParagraphStyle]) -> list[Flowable]:
@@ -175,6 +222,14 @@ def story(pack: Pack, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     flow += [Spacer(1, 24), Paragraph("Contents", st["h1"])]
     toc = TableOfContents()
     toc.levelStyles = [st["toc"]]
+    toc.tableStyle = TableStyle(
+        [
+            ("FONTNAME", (0, 0), (-1, -1), FONT),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ]
+    )
     flow += [toc, PageBreak()]
     for number, section in enumerate(pack.sections, start=1):
         flow.append(Heading(f"{number}. {section.title}", st["h1"], 0))

@@ -34,14 +34,21 @@ def render_xlsx(pack: Pack) -> bytes:
     buffer = io.BytesIO()
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
     names = sheet_names(pack)
-    contents = pd.DataFrame({
-        "Sheet": names,
-        "Table": [t.title for t in pack.tables()],
-        "Rows": [len(t.frame) for t in pack.tables()],
-    })
+    contents = pd.DataFrame(
+        {
+            "Sheet": names,
+            "Table": [t.title for t in pack.tables()],
+            "Rows": [len(t.frame) for t in pack.tables()],
+        }
+    )
     cover = pd.DataFrame({"Sheet": [pack.classification or "", pack.title, pack.subtitle, *pack.cover_lines]})
-    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": options},
-                        date_format="dd/mm/yyyy", datetime_format="dd/mm/yyyy") as writer:
+    with pd.ExcelWriter(
+        buffer,
+        engine="xlsxwriter",
+        engine_kwargs={"options": options},
+        date_format="dd/mm/yyyy",
+        datetime_format="dd/mm/yyyy",
+    ) as writer:
         start = len(cover) + 1
         cover.map(plain).to_excel(writer, sheet_name="Contents", index=False, header=False)
         contents.map(plain).to_excel(writer, sheet_name="Contents", index=False, startrow=start)
