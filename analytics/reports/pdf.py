@@ -156,8 +156,9 @@ def column_widths(frame: pd.DataFrame, font_size: float = 7.0) -> list[float]:
     least, wanted = [], []
     for column in frame.columns:
         cells = [str(column), *(cell_text(v) for v in frame[column].head(300))]
-        word = max((len(w) for c in cells for w in c.split()), default=1)
-        least.append(min(word, 18) * char + padding)
+        word = max((len(w) for c in cells[1:] for w in c.split()), default=1)
+        head = max((len(w) for w in str(column).split()), default=1) * 1.15  # bold
+        least.append(min(max(word, head), 18) * char + padding)
         wanted.append(min(max(len(c) for c in cells), 70) * char + padding)
     if sum(least) >= WIDTH:
         return [WIDTH * w / sum(least) for w in least]
