@@ -159,7 +159,7 @@ def column_widths(frame: pd.DataFrame, font_size: float = 7.0) -> list[float]:
         word = max((len(w) for c in cells[1:] for w in c.split()), default=1)
         head = max((len(w) for w in str(column).split()), default=1) * 1.15  # bold
         least.append(min(max(word, head), 18) * char + padding)
-        wanted.append(min(max(len(c) for c in cells), 70) * char + padding)
+        wanted.append(min(max(len(c) for c in cells), 120) * char + padding)
     if sum(least) >= WIDTH:
         return [WIDTH * w / sum(least) for w in least]
     spare = WIDTH - sum(least)
@@ -169,20 +169,30 @@ def column_widths(frame: pd.DataFrame, font_size: float = 7.0) -> list[float]:
     return [m + spare * e / sum(extra) for m, e in zip(least, extra, strict=True)]
 
 
+def fitted(value: str, width: float, style: ParagraphStyle) -> str | Paragraph:
+    """A cell: plain text when it fits on one line (cheap to lay out), else a Paragraph that wraps."""
+    if pdfmetrics.stringWidth(value, FONT, style.fontSize) <= width - 7 and "\n" not in value:
+        return value
+    return Paragraph(text(value), style)
+
+
 def table_flowables(table: Table, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     out: list[Flowable] = [Paragraph(text(table.title), st["h2"])]
     if table.frame.empty:
         return [*out, Paragraph(text(table.empty), st["body"])]
+    widths = column_widths(table.frame)
     header = [Paragraph(text(c), st["head"]) for c in table.frame.columns]
     body = [
-        [Paragraph(text(cell_text(v)), st["cell"]) for v in row]
+        [fitted(cell_text(v), width, st["cell"]) for v, width in zip(row, widths, strict=True)]
         for row in table.frame.itertuples(index=False)
     ]
-    grid = LongTable([header, *body], colWidths=column_widths(table.frame), repeatRows=1)
+    grid = LongTable([header, *body], colWidths=widths, repeatRows=1)
     grid.setStyle(
         TableStyle(
             [
                 ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("FONTSIZE", (0, 0), (-1, -1), 7),
+                ("LEADING", (0, 0), (-1, -1), 8.5),
                 ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#999999")),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDE7F0")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
