@@ -350,3 +350,28 @@ def test_cli_refuses_a_wrong_file_kind(store: tuple[Engine, dict[str, str]], tmp
     done = run(store[1], "pack", "scc", "--la", "Rutland", "--out", str(tmp_path / "pack.docx"))
     assert done.returncode == 2 and ".pdf" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_renderers_write_values_and_plain_text_never_markup_or_formulas() -> None:
+    from analytics.reports.model import Pack, Section, Table
+
+    hostile = pd.DataFrame(
+        {"School": ['=HYPERLINK("http://x")', "<script>alert(1)</script>", "A & B"], "Pupils": [1200, 35, 7]}
+    )
+    pack = Pack(
+        kind="scc",
+        title="T",
+        la_name="L",
+        as_at=date(2026, 1, 1),
+        subtitle="<b>S</b>",
+        sections=[Section("<i>Sec</i>", ["<img src=x>"], [Table("Sheet", "Tab", hostile)])],
+    )
+    book = openpyxl.load_workbook(io.BytesIO(render_xlsx(pack)))
+    values = [row for row in book["Sheet"].iter_rows(values_only=True)]
+    assert values[1] == ('\'=HYPERLINK("http://x")', 1200)
+    assert all(c.data_type != "f" for row in book["Sheet"].iter_rows() for c in row)
+    html = render_html(pack)
+    assert "<script>" not in html and "<img src=x>" not in html and "<i>Sec</i>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "A &amp; B" in html
+    words = pdf_text(render_pdf(pack))
+    assert "<script>alert(1)</script>" in words and "A & B" in words  # shown as text, not parsed
