@@ -163,7 +163,7 @@ def render() -> None:
     st.subheader("Meeting pack")
     st.caption("The papers for the meeting (OFFICIAL-SENSITIVE): county KPIs, inspections, movement, the "
                "register, high-risk schools and inspections expected, as a PDF, with its tables as XLSX.")
-    packs.scc_pack(la, today, since)
+    packs.scc_pack(la, today, since, view)
     _level_chart(view.level_counts, la)
     _table(
         view.changes,

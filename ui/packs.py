@@ -10,6 +10,7 @@ from datetime import date
 
 import streamlit as st
 
+from analytics.register.meeting import MeetingView
 from analytics.reports import gather
 from analytics.reports.html import render_html
 from analytics.reports.model import Pack
@@ -69,14 +70,15 @@ def offer(
             )
 
 
-def scc_pack(la: str, as_at: date, since: date) -> None:
-    """The meeting view's SCC pack (PDF + XLSX) for the LA, compared with the chosen last meeting."""
+def scc_pack(la: str, as_at: date, since: date, view: MeetingView | None = None) -> None:
+    """The meeting view's SCC pack (PDF + XLSX) for the LA, compared with the chosen last meeting (`view`: the
+    page's own meeting view, reused rather than computed again)."""
     offer(
         "pack-scc",
         "Prepare the meeting pack (PDF and XLSX)",
         (la, as_at, since),
         f"scc-pack-{la}-{as_at:%Y-%m-%d}",
-        lambda: gather.scc_pack(engine(), la, as_at, since),
+        lambda: gather.scc_pack(engine(), la, as_at, since, view=view),
         ("PDF", "XLSX"),
     )
 

@@ -364,6 +364,7 @@ def scc_pack(
     as_at: date | None = None,
     since: date | None = None,
     src: Sources | None = None,
+    view: meeting.MeetingView | None = None,
 ) -> Pack:
     """The monthly Schools Causing Concern pack (OFFICIAL-SENSITIVE), compared with the last meeting (`since`:
     by default the last recorded meeting, else a month before, as the meeting view)."""
@@ -372,7 +373,8 @@ def scc_pack(
     as_at = as_at or date.today()
     since = since or meeting_since(engine, la, as_at)
     schools = src.schools(la)
-    view = meeting.meeting_view(engine, la, since, as_at)
+    if view is None or (view.la_name, view.since, view.today) != (la, since, as_at):
+        view = meeting.meeting_view(engine, la, since, as_at)
     kpis = kpi_table(src, la, schools)
     figure, ranked = neighbour_figure(src, la)
     year = academic_year(academic_year_start(src.data_date))
