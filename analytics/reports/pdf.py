@@ -31,7 +31,6 @@ from reportlab.platypus import (
     Spacer,
     TableStyle,
 )
-from reportlab.platypus.tableofcontents import TableOfContents
 
 from analytics.reports.model import Figure, Pack, Table
 
@@ -103,10 +102,50 @@ def cell_text(value: object) -> str:
 class Heading(Paragraph):
     """A heading that is listed in the contents and bookmarked in the PDF outline."""
 
-    def __init__(self, words: str, style: ParagraphStyle, level: int):
+    def __init__(self, words: str, style: ParagraphStyle, level: int, number: int):
         super().__init__(text(words), style)
         self.level = level
         self.words = words
+        self.number = number
+
+
+def form_name(number: int) -> str:
+    return f"contents-page-{number}"
+
+
+class PageNumberSlot(Flowable):
+    """The contents' page number of a section: a PDF form drawn here and defined later, when the section's
+    heading is placed (so one layout pass is enough; the contents sit on the cover page either way)."""
+
+    def __init__(self, number: int, size: float):
+        super().__init__()
+        self.number, self.size = number, size
+        self.width, self.height = 1.2 * cm, size * 1.2
+
+    def draw(self) -> None:
+        self.canv.saveState()
+        self.canv.translate(0, 0.5 * self.size)  # on the title's baseline
+        self.canv.doForm(form_name(self.number))
+        self.canv.restoreState()
+
+
+def contents(pack: Pack, st: dict[str, ParagraphStyle]) -> Flowable:
+    rows = [
+        [Paragraph(text(f"{n}. {s.title}"), st["toc"]), PageNumberSlot(n, st["toc"].fontSize)]
+        for n, s in enumerate(pack.sections, start=1)
+    ]
+    grid = LongTable(rows, colWidths=[WIDTH - 1.5 * cm, 1.5 * cm])
+    grid.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
+    return grid
 
 
 class PackDocument(BaseDocTemplate):
@@ -145,7 +184,10 @@ class PackDocument(BaseDocTemplate):
             key = f"h{id(flowable)}"
             self.canv.bookmarkPage(key)
             self.canv.addOutlineEntry(flowable.words, key, level=flowable.level)
-            self.notify("TOCEntry", (flowable.level, text(flowable.words), self.page, key))
+            self.canv.beginForm(form_name(flowable.number))
+            self.canv.setFont(FONT, 10.5)
+            self.canv.drawRightString(1.2 * cm, 0, str(self.page))
+            self.canv.endForm()
 
 
 def column_widths(frame: pd.DataFrame, font_size: float = 7.0) -> list[float]:
@@ -231,19 +273,9 @@ def story(pack: Pack, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     flow += [Paragraph(text(pack.title), st["title"]), Paragraph(text(pack.subtitle), st["subtitle"])]
     flow += [Paragraph(text(line), st["body"]) for line in pack.cover_lines]
     flow += [Spacer(1, 24), Paragraph("Contents", st["h1"])]
-    toc = TableOfContents()
-    toc.levelStyles = [st["toc"]]
-    toc.tableStyle = TableStyle(
-        [
-            ("FONTNAME", (0, 0), (-1, -1), FONT),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-        ]
-    )
-    flow += [toc, PageBreak()]
+    flow += [contents(pack, st), PageBreak()]
     for number, section in enumerate(pack.sections, start=1):
-        flow.append(Heading(f"{number}. {section.title}", st["h1"], 0))
+        flow.append(Heading(f"{number}. {section.title}", st["h1"], 0, number))
         flow += [Paragraph(text(p), st["body"]) for p in section.paragraphs]
         for figure in section.figures:
             flow += figure_flowables(figure, st)
@@ -254,9 +286,10 @@ def story(pack: Pack, st: dict[str, ParagraphStyle]) -> list[Flowable]:
 
 
 def render_pdf(pack: Pack) -> bytes:
-    """The pack as PDF bytes (two passes: the contents need the page numbers)."""
+    """The pack as PDF bytes (one layout pass: the contents' page numbers are forms defined as the headings
+    are placed)."""
     register_fonts()
     buffer = io.BytesIO()
     document = PackDocument(buffer, pack)
-    document.multiBuild(story(pack, styles()))
+    document.build(story(pack, styles()))
     return buffer.getvalue()
