@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import comparison, funnel
-from ui import filters
+from ui import filters, packs
 from ui.charts import chart_with_alternative, download_buttons, plain_label
 from ui.imports import import_panel
 from ui.read import CONSTITUENCY, reader
@@ -186,6 +186,9 @@ def render() -> None:
     if picked:
         members = schools[district.reindex(schools.index).to_numpy() == picked]
         show_school_table(school_list(members), name=f"district-{picked}", key="districts-schools")
+        st.caption("District profile: the district against the county and England, and its schools, for "
+                   "every school of the district (the Phase and Type filters do not apply).")
+        packs.district_pack(chosen.la, picked, None if scheme == CONSTITUENCY else scheme)
     render_import()
 
 

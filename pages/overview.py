@@ -14,7 +14,8 @@ from analytics import comparison, trends
 from analytics.grades import DERIVED
 from analytics.metrics import KPI_DEFINITIONS, kpi_mask
 from analytics.school_calendar import month_end_before
-from ui import filters
+from analytics.suppression import threshold
+from ui import filters, packs
 from ui.charts import OKABE_ITO, chart_with_alternative, plain_label
 from ui.read import Reader, headline_kpis, reader
 from ui.tables import school_list, show_school_table
@@ -349,6 +350,16 @@ def render() -> None:
     render_list(local, chosen)
     render_trend(rm, chosen)
     render_neighbours(rm, chosen)
+    render_members_pack(chosen.la, as_at)
+
+
+def render_members_pack(la: str, as_at: date) -> None:
+    st.subheader("Termly summary for members")
+    st.caption("Plain-English headline figures, trend, movement and districts for every school of the LA "
+               f"(the Phase and Type filters do not apply). Pupil counts of {threshold()} or fewer are "
+               "suppressed; no "
+               "school is named.")
+    packs.members_pack(la, as_at)
 
 
 render()
