@@ -1,4 +1,4 @@
-"""Entry point: navigation first and unconditionally (see ENGINEERING-NOTES), the data-age line, then the page."""
+"""Entry point: navigation first and unconditionally (see ENGINEERING-NOTES), the data-age line, the page."""
 
 import streamlit as st
 

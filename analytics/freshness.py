@@ -39,7 +39,8 @@ class Freshness:
 
 
 def whole_months(start: date, end: date) -> int:
-    """Complete calendar months from `start` to `end` (15 May -> 14 Jun is 0; month end to month end, 31 May -> 30 Jun, is 1)."""
+    """Complete calendar months from `start` to `end` (15 May -> 14 Jun is 0; month end to month end, as
+    31 May -> 30 Jun, is 1)."""
     months = (end.year - start.year) * 12 + end.month - start.month
     last_day_of_end = (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date() == end
     if end.day < start.day and not last_day_of_end:

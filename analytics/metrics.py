@@ -168,7 +168,9 @@ REPORT_CARD_DEFINITIONS = {
         "as a share of the schools with a report card ('not applicable' areas left out)."
     ),
     "schools_any_needs_attention": "Report-card schools with at least one area graded 'needs attention'.",
-    "schools_any_urgent_improvement": "Report-card schools with at least one area graded 'urgent improvement'.",
+    "schools_any_urgent_improvement": (
+        "Report-card schools with at least one area graded 'urgent improvement'."
+    ),
     "schools_safeguarding_not_met": "Report-card schools whose safeguarding standards are not met.",
     "schools_in_category_of_concern": (
         "Report-card schools placed in a category of concern (special measures or requires significant "
@@ -212,7 +214,9 @@ def report_card_kpis(headlines: pd.DataFrame) -> dict[str, Any]:
     graded area at expected standard, strong standard or exceptional. The category of concern is Ofsted's
     where published; `schools_in_category_derived` counts those derived from the area grades instead.
     """
-    counts = {key: int(report_card_mask(headlines, key).sum()) for key in REPORT_CARD_KPI_KEYS}
+    counts: dict[str, Any] = {
+        key: int(report_card_mask(headlines, key).sum()) for key in REPORT_CARD_KPI_KEYS
+    }
     cards = counts["schools_with_report_card"]
     counts["pct_report_cards_expected_or_above"] = _pct(counts["pct_report_cards_expected_or_above"], cards)
     return counts

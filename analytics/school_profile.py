@@ -581,9 +581,10 @@ def report_card_table(inspections: pd.DataFrame, record: pd.Series) -> pd.DataFr
         for column, title in REPORT_CARD_TITLES.items()
         if isinstance(card.get(column), str) and card[column] != "not applicable"
     ]
-    out.append({"Area": "Safeguarding", "Grade": {True: "Met", False: "Not met"}.get(
-        None if pd.isna(card.get("rc_safeguarding_met")) else bool(card["rc_safeguarding_met"]), "not stated"),
-        "Date of grade": _as_date(card.get("rc_safeguarding_date"))})
+    safe = card.get("rc_safeguarding_met")
+    met = "not stated" if safe is None or pd.isna(safe) else ("Met" if bool(safe) else "Not met")
+    safe_date = _as_date(card.get("rc_safeguarding_date"))
+    out.append({"Area": "Safeguarding", "Grade": met, "Date of grade": safe_date})
     flag = report_card_adverse(card)
     out.append({"Area": "Adverse flag (derived, for continuity)",
                 "Grade": "not known" if flag is None else ("Yes" if flag else "No"), "Date of grade": None})

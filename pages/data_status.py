@@ -34,7 +34,8 @@ def render_releases(rm: Reader) -> None:
     shown = releases.rename(
         columns={
             "as_at": "As at", "kind": "Import kind", "file_name": "File", "imported_at": "Imported at",
-            "rows_read": "Schools listed", "rows_added": "Rows added", "inspections_added": "Inspections added",
+            "rows_read": "Schools listed", "rows_added": "Rows added",
+            "inspections_added": "Inspections added",
         }
     ).drop(columns=["import_id"])
     st.dataframe(shown, hide_index=True, width="stretch")
@@ -63,7 +64,9 @@ def render_import() -> None:
         "else from the latest publication date in it. A later file never removes or blanks an inspection "
         "an earlier one recorded; a rejected file changes nothing and every problem is listed."
     )
-    import_panel("ofsted-mi", key="data-ofsted-mi", types=("csv",), label="Monthly management-information file")
+    import_panel(
+        "ofsted-mi", key="data-ofsted-mi", types=("csv",), label="Monthly management-information file"
+    )
 
 
 def render_log(log: pd.DataFrame, version: int) -> None:

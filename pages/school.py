@@ -79,7 +79,7 @@ def render_header(profile: sp.SchoolProfile) -> None:
             "Report cards (from 10 November 2025) grade each area on its own five-point scale (exceptional, "
             "strong standard, expected standard, needs attention, urgent improvement) with its own date, "
             "plus safeguarding met / not met; there is no single grade. The adverse flag is derived "
-            ": leadership and governance 'needs attention' or 'urgent improvement', any area "
+            "from the areas: leadership and governance 'needs attention' or 'urgent improvement', any area "
             "'urgent improvement', or safeguarding not met."
         )
         st.dataframe(profile.report_card, hide_index=True, width="stretch")
