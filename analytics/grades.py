@@ -32,6 +32,8 @@ REPORT_CARD_AREAS = (
     "rc_early_years",
     "rc_sixth_form",
 )
+#: Each report-card area's name in words ('rc_leadership_and_governance' -> 'Leadership and governance').
+REPORT_CARD_TITLES = {a: a.removeprefix("rc_").replace("_", " ").capitalize() for a in REPORT_CARD_AREAS}
 #: Report-card area grades at or above the expected standard ("not applicable" areas are not graded).
 AT_OR_ABOVE_EXPECTED = ("exceptional", "strong standard", "expected standard")
 NOT_APPLICABLE = "not applicable"

@@ -18,7 +18,7 @@ from analytics.due_dates import InspectionDue, from_row
 from analytics.grades import (
     DERIVED,
     REPORT_CARD,
-    REPORT_CARD_AREAS,
+    REPORT_CARD_TITLES,
     category_name,
     grade_label,
     report_card_adverse,
@@ -163,7 +163,6 @@ JUDGEMENT_TITLES = {
     "early_years": "Early years",
     "sixth_form": "Sixth form",
 }
-REPORT_CARD_TITLES = {a: a.removeprefix("rc_").replace("_", " ").capitalize() for a in REPORT_CARD_AREAS}
 TIMELINE_COLUMNS = [
     "Start date",
     "Published",

@@ -8,7 +8,8 @@ import streamlit as st
 
 from analytics.config import today
 from analytics.freshness import describe
-from analytics.grades import REPORT_CARD, REPORT_CARD_AREAS, headline_text
+from analytics.grades import headline_text
+from analytics.headline import report_card_text
 from ui.read import reader
 
 
@@ -50,18 +51,6 @@ def sources_table(log: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _areas_text(row: pd.Series) -> str:
-    """A report card's graded areas ('Inclusion: expected standard; ...'), empty for other inspections."""
-    if row.get("grade_source") != REPORT_CARD:
-        return ""
-    parts = [
-        f"{area.removeprefix('rc_').replace('_', ' ').capitalize()}: {row[area]}"
-        for area in REPORT_CARD_AREAS
-        if isinstance(row.get(area), str) and row[area] != "not applicable"
-    ]
-    return "; ".join(parts)
-
-
 def _previous_text(row: pd.Series) -> str:
     start = row.get("previous_start")
     if start is None or pd.isna(start):
@@ -83,7 +72,7 @@ def inspected_table(added: pd.DataFrame) -> pd.DataFrame:
             "Inspection": ["graded" if g else "ungraded" for g in added["is_graded"].astype(bool)],
             "Framework": added["framework"].astype(object).to_numpy(),
             "Outcome": added["outcome"].astype(object).to_numpy(),
-            "Report-card areas": [_areas_text(r) for _, r in added.iterrows()],
+            "Report-card areas": [report_card_text(r) for _, r in added.iterrows()],
             "Previous graded inspection": [_previous_text(r) for _, r in added.iterrows()],
         }
     )
