@@ -38,6 +38,7 @@ def render_releases(rm: Reader) -> None:
             "inspections_added": "Inspections added",
         }
     ).drop(columns=["import_id"])
+    shown["Imported at"] = pd.to_datetime(shown["Imported at"]).dt.strftime("%d/%m/%Y %H:%M")
     st.dataframe(shown, hide_index=True, width="stretch")
     st.subheader("Inspected since last month")
     labels = {release_label(row): int(row["import_id"]) for _, row in releases.iterrows()}
@@ -79,6 +80,7 @@ def render_log(log: pd.DataFrame, version: int) -> None:
             "imported_by": "Imported by",
         }
     )
+    table["Imported at"] = pd.to_datetime(table["Imported at"]).dt.strftime("%d/%m/%Y %H:%M")
     st.dataframe(table, hide_index=True, width="stretch")
     download_buttons(table, "import-log", "data-import-log")
 

@@ -95,9 +95,10 @@ def open_page(page: str | None = None, **params: str) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=120)
     if params:
         at.query_params.update(params)
+    at.run()  # the first run declares the menu: switching pages then runs app.py around the page
     if page is not None:
         at.switch_page(page)
-    at.run()
+        at.run()
     assert not at.exception, at.exception
     return at
 

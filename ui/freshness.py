@@ -43,7 +43,7 @@ def sources_table(log: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Source": out["kind"].astype(object),
-            "As at (newest)": out["as_at"].dt.date.astype(object).where(out["as_at"].notna(), "not dated"),
+            "As at (newest)": out["as_at"].dt.strftime("%d %B %Y").fillna("not dated").astype(object),
             "Last imported": out["imported_at"].dt.strftime("%d/%m/%Y %H:%M"),
             "Imports": out["imports"].astype("int64"),
             "Rows added": out["rows_added"].astype("int64"),
