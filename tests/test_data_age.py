@@ -232,3 +232,57 @@ def test_data_page_reports_a_rejected_monthly_file(demo_copy: Path) -> None:
     assert len(reports) == 1
     report = reports[0]
     assert report["reason"].str.contains("URN").any()
+
+
+# ------------------------------------------------------------------------------------ report cards in views
+
+
+def shown(value: object, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    return f"{float(value):.1f}%" if unit == "%" else f"{int(value):,}"  # type: ignore[arg-type]
+
+
+def test_camden_overview_figures_match_the_raw_files(app_env: Path) -> None:
+    """After the official August 2025 file and the monthly sample: the 1-4 figures over schools graded on
+    the four-point scale (and how many), and the report-card figures beside them."""
+    from test_ofsted_mi import expected_camden
+
+    county, cards, uninspected = expected_camden()
+    at = open_page(None, la="Camden")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["% schools good or outstanding"] == shown(county["pct_schools_good_or_outstanding"], "%")
+    pupils = county["pupils_in_good_or_outstanding"]
+    assert metrics["Pupils in good or outstanding schools"] == shown(pupils, "")
+    assert metrics["Requires improvement"] == shown(county["schools_requires_improvement"], "")
+    assert metrics["Uninspected"] == shown(uninspected, "")
+    assert metrics["Schools with a report card"] == shown(cards["schools_with_report_card"], "")
+    assert metrics["% with every area at expected standard or above"] == shown(
+        cards["pct_report_cards_expected_or_above"], "%"
+    )
+    assert metrics["Any area 'needs attention'"] == shown(cards["schools_any_needs_attention"], "")
+    assert metrics["Placed in a category of concern"] == shown(cards["schools_in_category_of_concern"], "")
+    school = "school" if county["schools_with_grade"] == 1 else "schools"
+    assert any(
+        c.startswith(f"Over {county['schools_with_grade']:,} {school} whose latest graded inspection is on "
+                     "the four-point scale") for c in captions(at)
+    )
+
+
+def test_school_page_shows_the_report_card_with_area_dates(app_env: Path) -> None:
+    raw = next(r for r in raw_rows(OFSTED_MI_FILE) if r["URN"] == "100025")
+    at = open_page("pages/school.py", urn="100025")
+    assert "Report card" in [s.value for s in at.subheader]
+    card = next(d.value for d in at.dataframe if list(d.value.columns) == ["Area", "Grade", "Date of grade"])
+    by_area = card.set_index("Area")
+    assert by_area.loc["Leadership and governance", "Grade"] == raw["Leadership and governance"].lower()
+    assert by_area.loc["Leadership and governance", "Date of grade"] == day(
+        raw["Leadership and governance - date of grade"]
+    )
+    assert by_area.loc["Safeguarding", "Grade"] == raw["Safeguarding standards"]
+    graded = [c for c in ("Inclusion", "Curriculum and teaching", "Achievement", "Attendance and behaviour",
+                          "Personal development and wellbeing", "Early years (where applicable)",
+                          "Post-16 provision (where applicable)", "Leadership and governance")
+              if raw[c] and raw[c] != "Not applicable"]
+    assert len(card) == len(graded) + 2  # the graded areas, safeguarding and the derived adverse flag
+    assert "Adverse flag (derived, for continuity)" in by_area.index
