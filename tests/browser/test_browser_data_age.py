@@ -11,7 +11,7 @@ import csv
 from datetime import date, datetime
 
 import pytest
-from browser_support import BROWSER_TODAY, ROOT, AppServer, assert_no_exception, open_page
+from browser_support import BROWSER_TODAY, ROOT, AppServer, assert_no_exception, declared_pages, open_page
 from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
@@ -36,7 +36,11 @@ def show(page: Page, path: str, server: AppServer) -> None:
     assert_no_exception(page, path, server)
 
 
-@pytest.mark.parametrize("path", ["/", "/data", "/school?urn=100025"])
+#: Every declared page (the default one at "/"), and a school with a report card.
+PATHS = ["/" if p.default else f"/{p.url_path}" for p in declared_pages()] + ["/school?urn=100025"]
+
+
+@pytest.mark.parametrize("path", PATHS)
 def test_data_age_line_and_warning(app_page: Page, app_server: AppServer, path: str) -> None:
     as_at = sample_as_at()
     today = date.fromisoformat(BROWSER_TODAY)
