@@ -1,4 +1,4 @@
-"""Entry point: navigation first and unconditionally (see ENGINEERING-NOTES), then the page runs."""
+"""Entry point: navigation first and unconditionally (see ENGINEERING-NOTES), the data-age line, the page."""
 
 import streamlit as st
 
@@ -28,4 +28,10 @@ PAGES = {
 
 # One flat menu (the groups above only order it): Streamlit 1.67 renders menu sections as <div>s inside the
 # <ul>, which axe-core reports as serious list/listitem violations (screen readers mis-announce the menu).
-st.navigation([page for group in PAGES.values() for page in group]).run()
+current = st.navigation([page for group in PAGES.values() for page in group])
+
+# Imported after the menu is declared, so that a failure here can never bring back the auto-discovered menu.
+from ui.freshness import show_data_age  # noqa: E402
+
+show_data_age()  # "Ofsted data as at ..." and its age on every page; a warning when over two months old
+current.run()

@@ -536,3 +536,106 @@ def audit_command(
         typer.echo(_records_json(audit.decoded(frame)))
     else:
         _emit(frame, format)
+
+
+# --- Meeting papers (issue 14): `pack scc`, `pack members`, `pack district`
+# ---------------------------------------------------------------------------------------------------------
+
+pack_app = typer.Typer(help="Meeting papers: the SCC pack, the members' summary, a district profile.",
+                       no_args_is_help=True)
+app.add_typer(pack_app, name="pack")
+
+
+def _gather(build: Any) -> Any:
+    """Gather a pack; an unknown LA, district or term -> exit 2 with close matches (nothing written)."""
+    from analytics.reports.model import UnknownChoice
+
+    try:
+        return build()
+    except UnknownChoice as error:
+        fail(str(error), code=2)
+    return None
+
+
+def _write(path: Path, payload: bytes | str) -> None:
+    """Write through a temporary file beside the target, so a failure never leaves half a file."""
+    data = payload.encode("utf-8") if isinstance(payload, str) else payload
+    temporary = path.with_name(f".{path.name}.part")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+    typer.echo(f"Wrote {path} ({len(data):,} bytes)")
+
+
+def _check_outputs(*paths: tuple[Path | None, str]) -> None:
+    for path, suffix in paths:
+        if path is None:
+            continue
+        if path.suffix.lower() != suffix:
+            fail(f"{path} must end in {suffix}.", code=2)
+        if not path.parent.exists():
+            fail(f"Folder {path.parent} does not exist.", code=2)
+
+
+@pack_app.command("scc")
+def pack_scc(
+    la: Annotated[str, typer.Option(help="local authority name")],
+    out: Annotated[Path, typer.Option(help="the PDF to write")],
+    as_at: Annotated[
+        str | None, typer.Option("--as-at", help="meeting date YYYY-MM-DD, default today")
+    ] = None,
+    xlsx: Annotated[Path | None, typer.Option(help="also write the pack's tables to this XLSX")] = None,
+) -> None:
+    """The monthly Schools Causing Concern pack (OFFICIAL-SENSITIVE): PDF, and its tables as XLSX."""
+    from analytics.reports.gather import scc_pack
+    from analytics.reports.pdf import render_pdf
+    from analytics.reports.xlsx import render_xlsx
+
+    _check_outputs((out, ".pdf"), (xlsx, ".xlsx"))
+    day = _parse_day(as_at, "--as-at") if as_at else None
+    engine = _register_engine()
+    pack = _gather(lambda: scc_pack(engine, la, day))
+    pdf = render_pdf(pack)
+    sheets = render_xlsx(pack) if xlsx is not None else None
+    _write(out, pdf)
+    if xlsx is not None and sheets is not None:
+        _write(xlsx, sheets)
+
+
+@pack_app.command("members")
+def pack_members(
+    la: Annotated[str, typer.Option(help="local authority name")],
+    term: Annotated[str, typer.Option(help="term as YEAR-TERM, e.g. 2025-autumn (autumn, spring, summer)")],
+    out: Annotated[Path, typer.Option(help="the PDF to write")],
+    html: Annotated[Path | None, typer.Option(help="also write the accessible HTML summary")] = None,
+) -> None:
+    """The termly summary for elected members (plain English, small numbers suppressed, no school named)."""
+    from analytics.reports.gather import members_pack
+    from analytics.reports.html import render_html
+    from analytics.reports.pdf import render_pdf
+
+    _check_outputs((out, ".pdf"), (html, ".html"))
+    engine = _register_engine()
+    pack = _gather(lambda: members_pack(engine, la, term))
+    pdf = render_pdf(pack)
+    page = render_html(pack) if html is not None else None
+    _write(out, pdf)
+    if html is not None and page is not None:
+        _write(html, page)
+
+
+@pack_app.command("district")
+def pack_district(
+    la: Annotated[str, typer.Option(help="local authority name")],
+    district: Annotated[str, typer.Option(help="district (constituency, or a name in --scheme)")],
+    out: Annotated[Path, typer.Option(help="the PDF to write")],
+    scheme: Annotated[str | None, typer.Option(help="an imported district mapping; default constituencies")]
+    = None,
+) -> None:
+    """A DSIM's district profile: the district against the county and England, and its schools."""
+    from analytics.reports.gather import district_pack
+    from analytics.reports.pdf import render_pdf
+
+    _check_outputs((out, ".pdf"))
+    engine = _register_engine()
+    pack = _gather(lambda: district_pack(engine, la, district, scheme))
+    _write(out, render_pdf(pack))

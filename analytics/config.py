@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -24,8 +26,15 @@ class Settings(BaseSettings):
     members_see_school_risk: bool = False
     #: Idle minutes after which a dashboard session must log in again.
     session_timeout_minutes: int = 60
+    #: Tests only: the date taken as today by `today()` (ISO, e.g. 2026-06-15); unset = the real date.
+    today: date | None = Field(default=None, validation_alias="ANALYTICS_TODAY")
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def today() -> date:
+    """Today's date, for how old the data are (`ANALYTICS_TODAY` fixes it in tests)."""
+    return get_settings().today or date.today()

@@ -32,6 +32,8 @@ REPORT_CARD_AREAS = (
     "rc_early_years",
     "rc_sixth_form",
 )
+#: Each report-card area's name in words ('rc_leadership_and_governance' -> 'Leadership and governance').
+REPORT_CARD_TITLES = {a: a.removeprefix("rc_").replace("_", " ").capitalize() for a in REPORT_CARD_AREAS}
 #: Report-card area grades at or above the expected standard ("not applicable" areas are not graded).
 AT_OR_ABOVE_EXPECTED = ("exceptional", "strong standard", "expected standard")
 NOT_APPLICABLE = "not applicable"
@@ -256,3 +258,22 @@ def headline_grades(inspections: pd.DataFrame) -> pd.DataFrame:
     )
     source[missing & ~report_card] = None
     return pd.DataFrame({"grade": grade.astype("Float64"), "grade_source": source}, index=df.index)
+
+
+#: Ungraded outcomes in both wordings, as signals: concerns raised (1), improving (-1), else maintained (0).
+UNGRADED_CONCERN = ("(concerns)", "some aspects not as strong")
+UNGRADED_IMPROVING = ("(improving)", "improved significantly")
+
+
+def ungraded_signal(outcome: object) -> float:
+    """An ungraded inspection's outcome as 1 (concerns: 'School remains Good (Concerns) - S5 Next', 'Some
+    aspects not as strong'), -1 (improving: '(Improving)', 'Improved significantly'), 0 (standards
+    maintained, 'School remains Good'), NaN when not stated."""
+    if not isinstance(outcome, str) or not outcome.strip():
+        return float("nan")
+    text = outcome.lower()
+    if any(word in text for word in UNGRADED_CONCERN):
+        return 1.0
+    if any(word in text for word in UNGRADED_IMPROVING):
+        return -1.0
+    return 0.0

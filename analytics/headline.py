@@ -13,7 +13,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analytics.grades import DERIVED, REPORT_CARD, REPORT_CARD_AREAS, headline_grades, headline_text
+from analytics.grades import (
+    DERIVED,
+    REPORT_CARD,
+    REPORT_CARD_AREAS,
+    REPORT_CARD_TITLES,
+    headline_grades,
+    headline_text,
+)
 
 #: Inspection columns the headline needs (the headline rule's inputs plus dates and place).
 INSPECTION_COLUMNS = (
@@ -118,3 +125,17 @@ def headline_of(row: pd.Series) -> str:
 
 def headline_texts(frame: pd.DataFrame) -> list[str]:
     return [headline_of(row) for _, row in frame.iterrows()]
+
+
+def report_card_text(row: pd.Series) -> str:
+    """A report card's graded areas in words ('Inclusion: expected standard; ...'), '' for other rows.
+
+    'Not applicable' areas are left out; each area keeps its own five-level grade (never mapped onto 1-4).
+    """
+    if row.get("grade_source") != REPORT_CARD:
+        return ""
+    return "; ".join(
+        f"{title}: {row[area]}"
+        for area, title in REPORT_CARD_TITLES.items()
+        if isinstance(row.get(area), str) and row[area] != "not applicable"
+    )

@@ -180,6 +180,56 @@ REPORT_CARD_KPI_KEYS = (
 )
 
 
+#: What each report-card figure counts (the card's help on the Overview).
+REPORT_CARD_DEFINITIONS = {
+    "schools_with_report_card": (
+        "Open schools whose latest graded inspection is a report card (from 10 November 2025): no single "
+        "grade, six to eight areas on a five-point scale plus safeguarding met / not met."
+    ),
+    "pct_report_cards_expected_or_above": (
+        "Report-card schools with every graded area at expected standard, strong standard or exceptional, "
+        "as a share of the schools with a report card ('not applicable' areas left out)."
+    ),
+    "schools_any_needs_attention": "Report-card schools with at least one area graded 'needs attention'.",
+    "schools_any_urgent_improvement": (
+        "Report-card schools with at least one area graded 'urgent improvement'."
+    ),
+    "schools_safeguarding_not_met": "Report-card schools whose safeguarding standards are not met.",
+    "schools_in_category_of_concern": (
+        "Report-card schools placed in a category of concern (special measures or requires significant "
+        "improvement): Ofsted's published category, else derived from the area grades (labelled derived)."
+    ),
+    "schools_in_category_derived": (
+        "Of the schools in a category of concern, those whose category is derived from the area grades "
+        "because the file publishes none."
+    ),
+}
+
+
+def report_card_mask(headlines: pd.DataFrame, key: str) -> pd.Series:
+    """The report-card schools a report-card KPI counts (for the share: its numerator), over `headlines`."""
+    card = headlines["grade_source"] == REPORT_CARD
+    grades = headlines[list(REPORT_CARD_AREAS)].astype(object)
+    graded = grades.notna() & (grades != "not applicable")
+    good = grades.isin(AT_OR_ABOVE_EXPECTED)
+    category = headlines["category_of_concern"].map(lambda v: isinstance(v, str) and v != "")
+    masks = {
+        "schools_with_report_card": lambda: card,
+        "pct_report_cards_expected_or_above": lambda: (good | ~graded).all(axis=1) & graded.any(axis=1),
+        "schools_any_needs_attention": lambda: (grades == "needs attention").any(axis=1),
+        "schools_any_urgent_improvement": lambda: (grades == "urgent improvement").any(axis=1),
+        "schools_safeguarding_not_met": lambda: headlines["rc_safeguarding_met"].map(
+            lambda v: v is False or v == 0
+        ),
+        "schools_in_category_of_concern": lambda: category,
+        "schools_in_category_derived": lambda: category
+        & headlines["category_derived"].map(lambda v: v is True or v == 1),
+    }
+    if key not in masks:
+        raise KeyError(f"unknown report-card KPI {key!r}")
+    return (card & masks[key]().fillna(False).astype(bool)).astype(bool)
+
+
 def report_card_kpis(headlines: pd.DataFrame) -> dict[str, Any]:
     """Headline figures over schools whose latest graded inspection is a report card (DESIGN.md section 2).
 
@@ -187,20 +237,9 @@ def report_card_kpis(headlines: pd.DataFrame) -> dict[str, Any]:
     graded area at expected standard, strong standard or exceptional. The category of concern is Ofsted's
     where published; `schools_in_category_derived` counts those derived from the area grades instead.
     """
-    cards = headlines.loc[headlines["grade_source"] == REPORT_CARD]
-    grades = cards[list(REPORT_CARD_AREAS)].astype(object)
-    graded = grades.notna() & (grades != "not applicable")
-    good = grades.isin(AT_OR_ABOVE_EXPECTED)
-    all_good = (good | ~graded).all(axis=1) & graded.any(axis=1)
-    category = cards["category_of_concern"].map(lambda v: isinstance(v, str) and v != "")
-    derived = cards["category_derived"].map(lambda v: v is True or v == 1)
-    unsafe = cards["rc_safeguarding_met"].map(lambda v: v is False or v == 0)
-    return {
-        "schools_with_report_card": int(len(cards)),
-        "pct_report_cards_expected_or_above": _pct(int(all_good.sum()), len(cards)),
-        "schools_any_needs_attention": int((grades == "needs attention").any(axis=1).sum()),
-        "schools_any_urgent_improvement": int((grades == "urgent improvement").any(axis=1).sum()),
-        "schools_safeguarding_not_met": int(unsafe.sum()),
-        "schools_in_category_of_concern": int(category.sum()),
-        "schools_in_category_derived": int((category & derived).sum()),
+    counts: dict[str, Any] = {
+        key: int(report_card_mask(headlines, key).sum()) for key in REPORT_CARD_KPI_KEYS
     }
+    cards = counts["schools_with_report_card"]
+    counts["pct_report_cards_expected_or_above"] = _pct(counts["pct_report_cards_expected_or_above"], cards)
+    return counts

@@ -12,7 +12,15 @@ from datetime import date
 
 import pandas as pd
 
-from analytics.grades import GRADE_LABELS, adverse, grade_label
+from analytics.grades import (
+    GRADE_LABELS,
+    REPORT_CARD,
+    adverse,
+    category_name,
+    grade_label,
+    report_card_adverse,
+)
+from analytics.headline import report_card_text
 from analytics.metrics import movement
 from analytics.trends import GAP_START
 
@@ -96,3 +104,69 @@ def movement_summary(moves: pd.DataFrame) -> dict[str, int]:
         "reprioritise": int(moves["reprioritise"].sum()),
         "previous inherited": int(moves["previous_inherited"].sum()),
     }
+
+
+#: The derived comparison of a report card with the previous 1-4 grade (DESIGN.md section 2), labelled.
+DERIVED_IMPROVED = "no longer adverse (derived)"
+DERIVED_DECLINED = "became adverse (derived)"
+DERIVED_STILL_ADVERSE = "still adverse (derived)"
+DERIVED_NOT_ADVERSE = "not adverse before or now (derived)"
+NO_PREVIOUS_GRADE = "no previous graded inspection"
+
+
+def derived_comparison(now_adverse: bool | None, previous_grade: object) -> str:
+    """A report card against the previous 1-4 grade, through the derived adverse flag only (there is no
+    single grade to compare): adverse = Requires improvement or Inadequate before, the flag now."""
+    if previous_grade is None or pd.isna(previous_grade):  # type: ignore[call-overload]
+        return NO_PREVIOUS_GRADE
+    if now_adverse is None:
+        return "not known"
+    before = bool(adverse(float(previous_grade)))  # type: ignore[arg-type]
+    if before:
+        return DERIVED_STILL_ADVERSE if now_adverse else DERIVED_IMPROVED
+    return DERIVED_DECLINED if now_adverse else DERIVED_NOT_ADVERSE
+
+
+def _is_true(value: object) -> bool:
+    return value is not None and not pd.isna(value) and bool(value)  # type: ignore[call-overload]
+
+
+def report_cards_in_period(schools: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    """Open schools whose headline inspection is a report card starting in [start, end] ("new framework"):
+    area grades, safeguarding, category (derived where Ofsted published none), the previous 1-4 grade and the
+    derived comparison with it. `schools`: headline rows (`queries.school_headlines`)."""
+    starts = pd.to_datetime(schools["inspection_start"])
+    cards = schools.loc[
+        (schools["grade_source"] == REPORT_CARD)
+        & (starts >= pd.Timestamp(start))
+        & (starts <= pd.Timestamp(end))
+    ]
+    flags = [report_card_adverse(row) for _, row in cards.iterrows()]
+    previous_start = pd.to_datetime(cards["previous_start"])
+    out = pd.DataFrame(
+        {
+            "urn": cards["urn"].astype("int64").to_numpy(),
+            "name": cards["name"].astype(object).to_numpy(),
+            "phase": cards["phase"].astype(object).to_numpy(),
+            "inspection_date": pd.to_datetime(cards["inspection_start"]).dt.date.to_numpy(),
+            "areas": [report_card_text(row) for _, row in cards.iterrows()],
+            "safeguarding": [
+                "not stated" if v is None or pd.isna(v) else ("met" if bool(v) else "not met")
+                for v in cards["rc_safeguarding_met"]
+            ],
+            "category": [
+                (category_name(c) or "") + (" (derived)" if c and _is_true(d) else "")
+                for c, d in zip(cards["category_of_concern"], cards["category_derived"], strict=True)
+            ],
+            "previous": [
+                grade_label(g, s.date()) if pd.notna(g) else NO_PREVIOUS
+                for g, s in zip(cards["previous_grade"], previous_start, strict=True)
+            ],
+            "previous_date": previous_start.dt.date.to_numpy(),
+            "adverse_derived": ["not known" if f is None else ("yes" if f else "no") for f in flags],
+            "comparison_derived": [
+                derived_comparison(f, g) for f, g in zip(flags, cards["previous_grade"], strict=True)
+            ],
+        }
+    )
+    return out.sort_values(["inspection_date", "name"], ascending=[False, True]).reset_index(drop=True)

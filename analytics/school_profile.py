@@ -6,7 +6,7 @@ Pure pandas over frames from `analytics.queries`; the page (pages/school.py) onl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -18,7 +18,7 @@ from analytics.due_dates import InspectionDue, from_row
 from analytics.grades import (
     DERIVED,
     REPORT_CARD,
-    REPORT_CARD_AREAS,
+    REPORT_CARD_TITLES,
     category_name,
     grade_label,
     report_card_adverse,
@@ -163,7 +163,6 @@ JUDGEMENT_TITLES = {
     "early_years": "Early years",
     "sixth_form": "Sixth form",
 }
-REPORT_CARD_TITLES = {a: a.removeprefix("rc_").replace("_", " ").capitalize() for a in REPORT_CARD_AREAS}
 TIMELINE_COLUMNS = [
     "Start date",
     "Published",
@@ -451,6 +450,8 @@ class SchoolProfile:
     trends: pd.DataFrame
     roll: RollChange
     deficit_years: list[int]
+    #: The headline report card's areas (Area, Grade, Date of grade; safeguarding last); empty otherwise.
+    report_card: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def is_open(self) -> bool:
@@ -561,7 +562,38 @@ def build_profile(
         trends=trend,
         roll=roll_change(pupils),
         deficit_years=deficit_years(trend),
+        report_card=report_card_table(inspections, record) if is_open else pd.DataFrame(),
     )
+
+
+def report_card_table(inspections: pd.DataFrame, record: pd.Series) -> pd.DataFrame:
+    """The school's headline report card, one row per graded area with its own date, safeguarding last.
+
+    Empty unless the headline (latest graded inspection) is a report card. 'Not applicable' areas are left
+    out; the derived adverse flag is a row of its own, labelled derived (DESIGN.md section 2).
+    """
+    if record.get("grade_source") != REPORT_CARD or inspections.empty:
+        return pd.DataFrame()
+    start = _as_date(record.get("inspection_start"))
+    rows = inspections.loc[
+        inspections["is_graded"].astype(bool) & (pd.to_datetime(inspections["start_date"]).dt.date == start)
+    ]
+    if rows.empty:
+        return pd.DataFrame()
+    card = rows.iloc[0]
+    out = [
+        {"Area": title, "Grade": card[column], "Date of grade": _as_date(card.get(f"{column}_date"))}
+        for column, title in REPORT_CARD_TITLES.items()
+        if isinstance(card.get(column), str) and card[column] != "not applicable"
+    ]
+    safe = card.get("rc_safeguarding_met")
+    met = "not stated" if safe is None or pd.isna(safe) else ("Met" if bool(safe) else "Not met")
+    safe_date = _as_date(card.get("rc_safeguarding_date"))
+    out.append({"Area": "Safeguarding", "Grade": met, "Date of grade": safe_date})
+    flag = report_card_adverse(card)
+    out.append({"Area": "Adverse flag (derived, for continuity)",
+                "Grade": "not known" if flag is None else ("Yes" if flag else "No"), "Date of grade": None})
+    return pd.DataFrame(out)
 
 
 def _closed_headline(inspections: pd.DataFrame, urn: int) -> str:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from analytics import comparison, funnel
 from analytics.metrics import COUNT_LABELS, KPI_DEFINITIONS
-from ui import filters
+from ui import filters, packs
 from ui.charts import chart_with_alternative, download_buttons, plain_label
 from ui.imports import import_panel
 from ui.read import CONSTITUENCY, reader
@@ -215,6 +215,9 @@ def render() -> None:
             name=f"district-{picked}-{count}",
             key="districts-schools",
         )
+        st.caption("District profile: the district against the county and England, and its schools, for "
+                   "every school of the district (the Phase and Type filters do not apply).")
+        packs.district_pack(chosen.la, picked, None if scheme == CONSTITUENCY else scheme)
     render_import()
 
 

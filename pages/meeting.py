@@ -16,7 +16,7 @@ import streamlit as st
 
 from analytics.register import interventions, reviews
 from analytics.register.base import RegisterError
-from ui import filters
+from ui import filters, packs
 from ui import register as ui
 from ui.charts import OKABE_ITO, chart_with_alternative, download_buttons
 from ui.read import engine, reader
@@ -160,6 +160,10 @@ def render() -> None:
     for number, (label, value) in enumerate(summary.items()):
         cols[number % 4].metric(label.capitalize(), value)
     st.text(f"Comparing the register as at {since:%d/%m/%Y} with today, {today:%d/%m/%Y}.")
+    st.subheader("Meeting pack")
+    st.caption("The papers for the meeting (OFFICIAL-SENSITIVE): county KPIs, inspections, movement, the "
+               "register, high-risk schools and inspections expected, as a PDF, with its tables as XLSX.")
+    packs.scc_pack(la, today, since, view)
     _level_chart(view.level_counts, la)
     _table(
         view.changes,

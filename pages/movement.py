@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -29,6 +32,38 @@ HEADERS = {
     "movement": "Movement",
     "previous_known_exactly": "Previous certain",
 }
+
+
+CARD_HEADERS = {
+    "urn": "URN",
+    "name": "School",
+    "phase": "Phase",
+    "inspection_date": "Inspected",
+    "areas": "Area grades",
+    "safeguarding": "Safeguarding",
+    "category": "Category of concern",
+    "previous": "Previous grade",
+    "previous_date": "Previous inspected",
+    "adverse_derived": "Adverse flag (derived)",
+    "comparison_derived": "Against previous grade (derived)",
+}
+
+
+def render_report_cards(schools: pd.DataFrame, start: date, end: date, name: str) -> None:
+    """Report-card inspections in the period ("new framework"): no single grade, so they are listed with
+    their area grades and compared with the previous grade only through the labelled derived adverse flag."""
+    cards = movement.report_cards_in_period(schools, start, end)
+    if cards.empty:
+        return
+    st.subheader(f"New framework: {len(cards):,} report cards in this period")
+    st.caption(
+        "Report cards (from 10 November 2025) have no single grade: they are not in the counts or the matrix "
+        "below. Each is compared with the previous grade only through the derived adverse flag (leadership "
+        "and governance 'needs attention' or 'urgent improvement', any 'urgent improvement', or safeguarding "
+        "not met; before: Requires improvement or Inadequate), labelled 'derived'."
+    )
+    show_school_table(cards[list(CARD_HEADERS)].rename(columns=CARD_HEADERS), name=f"report-cards-{name}",
+                      key="movement-cards")
 
 
 def render() -> None:
@@ -61,8 +96,9 @@ def render() -> None:
     cols = st.columns(5)
     for col, key in zip(cols, ["inspected", "improved", "static", "declined", "reprioritise"], strict=True):
         col.metric(key.capitalize(), f"{summary[key]:,}")
+    render_report_cards(schools, period.start, period.end, f"{chosen.la}-{period.label}")
     if moves.empty:
-        st.info("No graded inspections in this period for these schools.")
+        st.info("No graded inspections on the 1-4 scale in this period for these schools.")
         return
 
     st.subheader("Transition matrix")

@@ -12,9 +12,16 @@ import streamlit as st
 
 from analytics import comparison, trends
 from analytics.grades import DERIVED
-from analytics.metrics import KPI_DEFINITIONS, kpi_mask
+from analytics.metrics import (
+    KPI_DEFINITIONS,
+    REPORT_CARD_DEFINITIONS,
+    kpi_mask,
+    report_card_kpis,
+    report_card_mask,
+)
 from analytics.school_calendar import month_end_before
-from ui import filters
+from analytics.suppression import threshold
+from ui import filters, packs
 from ui.charts import OKABE_ITO, chart_with_alternative, plain_label
 from ui.read import Reader, headline_kpis, reader
 from ui.tables import show_counted_schools
@@ -41,6 +48,15 @@ CARDS = [
     Card("Special measures", "schools_special_measures", "", True),
     Card("Stuck below good", "schools_stuck_below_good", "", True),
     Card("Uninspected", "schools_uninspected", "", True),
+]
+#: Report-card figures (schools whose latest graded inspection is a report card: no single grade).
+REPORT_CARD_CARDS = [
+    Card("Schools with a report card", "schools_with_report_card", "", False),
+    Card("% with every area at expected standard or above", "pct_report_cards_expected_or_above", "%", False),
+    Card("Any area 'needs attention'", "schools_any_needs_attention", "", True),
+    Card("Any area 'urgent improvement'", "schools_any_urgent_improvement", "", True),
+    Card("Safeguarding not met", "schools_safeguarding_not_met", "", True),
+    Card("Placed in a category of concern", "schools_in_category_of_concern", "", True),
 ]
 #: Counts over the trend panel for each card, to compare with a past date.
 PAST_KEYS = {"pupils_in_good_or_outstanding": "pupils_good_or_outstanding"}
@@ -135,7 +151,8 @@ def render_cards(rm: Reader, chosen: filters.Filters, local: pd.DataFrame, as_at
                 st.query_params["list"] = card.key
     derived = int((local["grade_source"] == DERIVED).sum())
     st.caption(
-        f"Over {plural(kpis['schools_with_grade'], 'schools')} with a grade; "
+        f"Over {plural(kpis['schools_with_grade'], 'schools')} whose latest graded inspection is on the "
+        "four-point scale (1-4); report-card schools (no single grade) are counted under 'Report cards'; "
         f"{plural(kpis['schools_uninspected'], 'uninspected schools')} "
         f"{'is' if kpis['schools_uninspected'] == 1 else 'are'} excluded and counted separately. "
         f"{plural(derived, 'grades')} derived from the key judgements of 2024/25 inspections (no overall "
@@ -145,9 +162,34 @@ def render_cards(rm: Reader, chosen: filters.Filters, local: pd.DataFrame, as_at
     )
 
 
+def render_report_cards(local: pd.DataFrame) -> None:
+    """Report-card figures beside the 1-4 ones: report cards have their own scale, never mapped onto 1-4."""
+    st.subheader("Report cards (inspections from 10 November 2025)")
+    figures = report_card_kpis(local)
+    columns = st.columns(3)
+    for number, card in enumerate(REPORT_CARD_CARDS):
+        with columns[number % 3].container(border=True):
+            st.metric(card.label, fmt(figures[card.key], card.unit), help=REPORT_CARD_DEFINITIONS[card.key])
+            members = int(report_card_mask(local, card.key).sum())
+            if members and st.button(f"List the {plural(members, 'schools')}", key=f"list-{card.key}"):
+                st.session_state["overview_list"] = card.key
+                st.query_params["list"] = card.key
+    derived = figures["schools_in_category_derived"]
+    st.caption(
+        f"Over {plural(figures['schools_with_report_card'], 'schools')} whose latest graded inspection is a "
+        "report card (six to eight areas on a five-point scale plus safeguarding; 'not applicable' areas "
+        f"left out). Categories of concern derived from the area grades where Ofsted published none "
+        f"(labelled 'derived'): {derived:,}."
+    )
+
+
+def _members(local: pd.DataFrame, key: str) -> pd.Series:
+    return report_card_mask(local, key) if key in REPORT_CARD_DEFINITIONS else kpi_mask(local, key)
+
+
 def render_list(local: pd.DataFrame, chosen: filters.Filters) -> None:
     """The schools behind the card chosen with its 'List the schools' button (kept in the URL: ?list=...)."""
-    keys = {c.key: c for c in CARDS}
+    keys = {c.key: c for c in (*CARDS, *REPORT_CARD_CARDS)}
     if "list" in st.query_params and "overview_list" not in st.session_state:
         st.session_state["overview_list"] = st.query_params["list"]
     key = st.session_state.get("overview_list")
@@ -155,7 +197,13 @@ def render_list(local: pd.DataFrame, chosen: filters.Filters) -> None:
         return
     card = keys[key]
     show_counted_schools(
-        local, key, title=f"Schools behind '{card.label}'", name=f"{key}-{chosen.la}", key="overview-list"
+        local,
+        key,
+        title=f"Schools behind '{card.label}'",
+        name=f"{key}-{chosen.la}",
+        key="overview-list",
+        mask=_members(local, key),
+        definition=REPORT_CARD_DEFINITIONS.get(key) or KPI_DEFINITIONS[key],
     )
     if st.button("Close the list", key="overview-list-close"):
         st.session_state.pop("overview_list", None)
@@ -346,9 +394,20 @@ def render() -> None:
     st.text(chosen.describe())
     st.subheader("Headline figures")
     render_cards(rm, chosen, local, as_at)
+    render_report_cards(local)
     render_list(local, chosen)
     render_trend(rm, chosen)
     render_neighbours(rm, chosen)
+    render_members_pack(chosen.la, as_at)
+
+
+def render_members_pack(la: str, as_at: date) -> None:
+    st.subheader("Termly summary for members")
+    st.caption("Plain-English headline figures, trend, movement and districts for every school of the LA "
+               f"(the Phase and Type filters do not apply). Pupil counts of {threshold()} or fewer are "
+               "suppressed; no "
+               "school is named.")
+    packs.members_pack(la, as_at)
 
 
 render()

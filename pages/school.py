@@ -73,6 +73,16 @@ def render_header(profile: sp.SchoolProfile) -> None:
     else:
         parts.append("This school is closed")
     st.text(". ".join(parts) + ".")
+    if not profile.report_card.empty:
+        st.subheader("Report card")
+        st.caption(
+            "Report cards (from 10 November 2025) grade each area on its own five-point scale (exceptional, "
+            "strong standard, expected standard, needs attention, urgent improvement) with its own date, "
+            "plus safeguarding met / not met; there is no single grade. The adverse flag is derived "
+            "from the areas: leadership and governance 'needs attention' or 'urgent improvement', any area "
+            "'urgent improvement', or safeguarding not met."
+        )
+        st.dataframe(profile.report_card, hide_index=True, width="stretch")
     facts = pd.DataFrame(
         {
             "Fact": list(profile.identity),

@@ -10,6 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from analytics.reports.xlsx import FORMULA_STARTS  # the one rule: exports prefix such cells with a quote
+
 # Okabe-Ito palette (colour-blind safe); grades also carry their label and a marker, never colour alone.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 GRADE_COLOURS = {
@@ -28,9 +30,6 @@ GRADE_SYMBOLS = {
     "Inadequate": "x",
     "Not inspected": "circle-open",
 }
-#: A spreadsheet treats a cell starting with one of these as a formula (or DDE command): exports prefix a
-#: quote.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralised(frame: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ viewer's scope here, never in the page.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -165,6 +166,16 @@ def _import_log(data: DataKey) -> pd.DataFrame:
     return queries.import_log(engine())
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _ofsted_releases(data: DataKey) -> pd.DataFrame:
+    return queries.ofsted_releases(engine())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _inspections_added(data: DataKey, scope: Scope, import_id: int) -> pd.DataFrame:
+    return queries.inspections_added(engine(), import_id, scope)
+
+
 # ------------------------------------------------------------------------------------------ pure helpers
 
 
@@ -262,6 +273,19 @@ class Reader:
 
     def import_log(self) -> pd.DataFrame:
         return _import_log(self.data)
+
+    def ofsted_releases(self) -> pd.DataFrame:
+        """Every Ofsted release imported, newest as-at date first (`queries.ofsted_releases`)."""
+        return _ofsted_releases(self.data)
+
+    def ofsted_as_at(self) -> date | None:
+        """As-at date of the newest Ofsted release in the store (None before any)."""
+        dates = self.ofsted_releases()["as_at"].dropna()
+        return pd.Timestamp(dates.max()).date() if not dates.empty else None
+
+    def inspections_added(self, import_id: int) -> pd.DataFrame:
+        """The inspections an import was the first to record, for the schools in scope."""
+        return _inspections_added(self.data, self.scope, int(import_id))
 
 
 def reader() -> Reader:

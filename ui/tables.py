@@ -93,12 +93,22 @@ def show_school_table(
     download_buttons(table, name, key)
 
 
-def show_counted_schools(schools: pd.DataFrame, kpi: str, *, title: str, name: str, key: str) -> pd.DataFrame:
+def show_counted_schools(
+    schools: pd.DataFrame,
+    kpi: str,
+    *,
+    title: str,
+    name: str,
+    key: str,
+    mask: pd.Series | None = None,
+    definition: str | None = None,
+) -> pd.DataFrame:
     """The schools behind a count (`metrics.kpi_mask`, the count's one definition): a heading, the count's
-    definition and the list with links and downloads. Used by every count that can be opened."""
-    members = schools.loc[kpi_mask(schools, kpi)]
+    definition and the list with links and downloads. Used by every count that can be opened. `mask` and
+    `definition` serve counts defined elsewhere (report-card figures: `metrics.report_card_mask`)."""
+    members = schools.loc[kpi_mask(schools, kpi) if mask is None else mask]
     st.subheader(title)
-    st.caption(KPI_DEFINITIONS.get(kpi, ""))
+    st.caption(definition or KPI_DEFINITIONS.get(kpi, ""))
     if members.empty:
         st.text("No school is counted here.")
     else:

@@ -42,8 +42,13 @@ KNOWN_LIMITS = [
     "years published before each inspection, not the 2025 roll.",
     "Context data (census, absence, attainment, finance) are 2014-2019 plus KS4 2023/24; for recent "
     "inspections they are several years old. Mainstream attainment and progress measures are not used for "
-    "special schools and pupil referral units, whose pupils' starting points differ. Ungraded inspections "
-    "are known only after the latest graded one, so they cannot be learnt from.",
+    "special schools and pupil referral units, whose pupils' starting points differ.",
+    "Ungraded inspections and report cards since the previous graded inspection are inputs only from the "
+    "as-at date of the Ofsted release that first recorded them (a file lists only each school's latest "
+    "ungraded inspection, so an older one is missing for reasons that depend on later events). The "
+    "August 2025 file's ungraded inspections therefore describe only inspections after 31 August 2025: "
+    "today too few to be learnt from (an input needs enough known values in the training data), and each "
+    "monthly import adds to them.",
     "Examples are inspections at schools that lead to a school open in August 2025, including their "
     "predecessor URNs (for example a maintained school inspected before it became an academy); schools "
     "that closed with no successor are not in the files. Predecessors of merged schools (an infant and a "

@@ -22,9 +22,17 @@ class Inputs:
     context: pd.DataFrame
 
 
+def with_first_release(inspections: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
+    """Add `first_release_as_at`: the as-at date of the import that first recorded each inspection (missing
+    for imports without one), from which the model may use an ungraded inspection or report card."""
+    released = log.dropna(subset=["as_at"]).set_index("id")["as_at"]
+    first = pd.to_numeric(inspections["first_import_id"], errors="coerce")
+    return inspections.assign(first_release_as_at=pd.to_datetime(first.map(released)))
+
+
 def load_inputs(engine: Engine) -> Inputs:
     return Inputs(
-        inspections=queries.inspections(engine),
+        inspections=with_first_release(queries.inspections(engine), queries.import_log(engine)),
         schools=queries.schools(engine, queries.Scope.england(), open_only=False),
         links=queries.school_links(engine),
         context=queries.context_values(engine, measures=CONTEXT_MEASURES),

@@ -21,9 +21,15 @@ Ofsted's own
 
 Recent adverse rates (`RATE_FEATURES`: England, the school's IDACI quintile, its phase; the 12 months before
 the start date) let the model follow a changing rate. Mainstream attainment and progress measures are left
-unknown for special schools and PRUs (`MAINSTREAM_PHASES_ONLY`). Dated ungraded inspections and report-card
-area grades are not features yet (another issue): they would join as further as-of steps in
-`_feature_frame`, each with its own `_asof_*` column, which the leakage test then covers.
+unknown for special schools and PRUs (`MAINSTREAM_PHASES_ONLY`).
+
+Dated ungraded inspections (their outcome in either wording) and report cards (derived adverse flag, areas
+below the expected standard) since the previous graded inspection are features (`OUTCOME_FEATURES`) from the
+date they were known: their start date, or the as-at date of the Ofsted release that first recorded them if
+that is later. A release is a snapshot ("latest ungraded inspection"): an earlier ungraded inspection that a
+later file no longer lists is missing for reasons that depend on what came after, so only what a release had
+recorded before an inspection may describe it. Each monthly import therefore adds usable history; the
+August 2025 file's ungraded inspections describe only inspections after 31 August 2025.
 """
 
 from __future__ import annotations
@@ -33,7 +39,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from analytics.grades import framework_for
+from analytics.grades import (
+    REPORT_CARD,
+    REPORT_CARD_AREAS,
+    framework_for,
+    report_card_adverse,
+    ungraded_signal,
+)
 
 KEY_JUDGEMENT_FEATURES = {
     "quality_of_education": "prev_quality_of_education",
@@ -106,6 +118,8 @@ PUBLICATION_LAG = {
     "dfe-finance": (1, 6, 30),
 }
 DEFAULT_LAG = (1, 12, 31)
+#: Ungraded inspections and report cards since the previous graded inspection (see the module docstring).
+OUTCOME_FEATURES = ["ungraded_signal", "years_since_ungraded", "rc_adverse", "rc_areas_below_expected"]
 NUMERIC_FEATURES = [
     "prev_grade",
     "prev2_grade",
@@ -124,6 +138,7 @@ NUMERIC_FEATURES = [
     "context_age_years",
     *(f"ctx_{m}" for m in CONTEXT_FEATURES),
     *(f"ctx_{m}_change" for m in TREND_FEATURES),
+    *OUTCOME_FEATURES,
 ]
 STATIC_FEATURES = ["phase", "region", "idaci_quintile"]
 SCHOOL_COLUMNS = ["urn", "phase", "type_group", "la_name", "region", "idaci_quintile"]
@@ -418,6 +433,59 @@ def _rate_features(frame: pd.DataFrame, graded: pd.DataFrame, schools: pd.DataFr
     return out
 
 
+def _known_events(inspections: pd.DataFrame, mapping: pd.Series) -> pd.DataFrame:
+    """Ungraded inspections and report cards with the date from which each was known (`known`): the later
+    of its start date and the as-at date of the release that first recorded it (`first_release_as_at`);
+    rows with no such release date (not from a dated release) are left out."""
+    graded = inspections["is_graded"].astype(bool)
+    card = graded & (inspections["grade_source"] == REPORT_CARD)
+    events = inspections.loc[card | ~graded].copy()
+    events["is_card"] = card.loc[events.index].to_numpy()
+    start = pd.to_datetime(events["start_date"]).astype("datetime64[ns]")
+    recorded = events.get("first_release_as_at", pd.Series(pd.NaT, index=events.index))
+    first = pd.to_datetime(recorded).astype("datetime64[ns]")
+    events["start_date"] = start
+    events["known"] = first.where(first > start, start).where(first.notna())
+    urn = events["urn"].astype("int64")
+    events["school_key"] = urn.map(mapping).fillna(urn).astype("int64")
+    return events.dropna(subset=["known"])
+
+
+def _latest_known(frame: pd.DataFrame, events: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """For each frame row, the school's latest event known strictly before its start date and begun after
+    its previous graded inspection (as-of join on `known`)."""
+    left = frame[["school_key", "start_date"]].reset_index().sort_values("start_date", kind="stable")
+    right = events[["school_key", "known", "start_date", *columns]]
+    right = right.rename(columns={"start_date": "event_start"})
+    joined = pd.merge_asof(
+        left, right.sort_values("known", kind="stable"), left_on="start_date", right_on="known",
+        by="school_key", allow_exact_matches=False,
+    ).set_index("index").reindex(frame.index)
+    stale = joined["event_start"] <= frame["_asof_prev"]
+    return joined.mask(stale)
+
+
+def _outcome_features(frame: pd.DataFrame, inspections: pd.DataFrame, mapping: pd.Series) -> pd.DataFrame:
+    """OUTCOME_FEATURES: the latest ungraded inspection and report card since the previous graded one."""
+    out = frame.copy()
+    events = _known_events(inspections, mapping)
+    ungraded = events.loc[~events["is_card"]].copy()
+    ungraded["signal"] = ungraded["ungraded_outcome"].map(ungraded_signal)
+    found = _latest_known(out, ungraded, ["signal"])
+    out["ungraded_signal"] = pd.to_numeric(found["signal"], errors="coerce")
+    out["years_since_ungraded"] = (out["start_date"] - found["event_start"]).dt.days / 365.25
+    out["_asof_ungraded"] = found["known"]
+    cards = events.loc[events["is_card"]].copy()
+    cards["adverse_flag"] = [float(bool(report_card_adverse(r))) for _, r in cards.iterrows()]
+    below = cards[list(REPORT_CARD_AREAS)].isin(("needs attention", "urgent improvement"))
+    cards["below"] = below.sum(axis=1).astype(float)
+    found = _latest_known(out, cards, ["adverse_flag", "below"])
+    out["rc_adverse"] = pd.to_numeric(found["adverse_flag"], errors="coerce")
+    out["rc_areas_below_expected"] = pd.to_numeric(found["below"], errors="coerce")
+    out["_asof_report_card"] = found["known"]
+    return out
+
+
 def _mainstream_measures_only(frame: pd.DataFrame) -> pd.DataFrame:
     """Leave KS2/KS4 attainment and progress unknown for special schools and PRUs (MAINSTREAM_PHASES_ONLY)."""
     out = frame.copy()
@@ -427,9 +495,15 @@ def _mainstream_measures_only(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _feature_frame(
-    rows: pd.DataFrame, schools: pd.DataFrame, ctx: pd.DataFrame, graded: pd.DataFrame
+    rows: pd.DataFrame,
+    schools: pd.DataFrame,
+    ctx: pd.DataFrame,
+    graded: pd.DataFrame,
+    inspections: pd.DataFrame,
+    mapping: pd.Series,
 ) -> pd.DataFrame:
     frame = _school_features(_history_features(rows), schools)
+    frame = _outcome_features(frame, inspections, mapping)
     frame = _group_features(frame, graded, schools)
     frame = _rate_features(frame, graded, schools)
     frame = _mainstream_measures_only(_context_features(frame, ctx))
@@ -455,7 +529,7 @@ def build_examples(
     graded = _graded(inspections, mapping)
     rows = graded.assign(pending=False)
     ctx = context_long(context if context is not None else pd.DataFrame(), mapping)
-    frame = _feature_frame(rows, schools, ctx, graded)
+    frame = _feature_frame(rows, schools, ctx, graded, inspections, mapping)
     open_urns = set(schools.loc[schools["is_open"].astype(bool), "urn"].astype(int))
     # A merged school's history mixes its predecessors' timelines: only its own URN's rows are examples.
     own_chain = (frame["urn"] == frame["school_key"]) | ~frame["school_key"].isin(merged_school_keys(graded))
@@ -491,7 +565,7 @@ def build_current(
     pending["start_date"] = pending["start_date"].astype("datetime64[ns]")
     rows = pd.concat([graded.assign(pending=False), pending], ignore_index=True)
     ctx = context_long(context if context is not None else pd.DataFrame(), mapping)
-    frame = _feature_frame(rows, schools, ctx, graded)
+    frame = _feature_frame(rows, schools, ctx, graded, inspections, mapping)
     keep = frame["pending"] & frame["prev_grade"].notna()
     return frame.loc[keep].drop(columns=["pending", "adverse"]).reset_index(drop=True)
 
@@ -542,6 +616,11 @@ FEATURE_WORDS: dict[str, str] = {
     "ctx_ks2_rwm_expected_change": "change in the % meeting the KS2 expected standard",
     "ctx_ks4_attainment8_change": "change in Attainment 8",
     "ctx_balance_pct_income_change": "change in the revenue balance as a % of income",
+    "ungraded_signal": "outcome of the latest ungraded inspection since the previous graded one (1 concerns, "
+    "0 maintained, -1 improving)",
+    "years_since_ungraded": "years since that ungraded inspection",
+    "rc_adverse": "latest report card since the previous graded inspection adverse (derived flag)",
+    "rc_areas_below_expected": "areas of that report card at 'needs attention' or 'urgent improvement'",
     "era": "inspection framework in force",
     "phase": "phase (primary, secondary, special, PRU, nursery)",
     "type_group": "type of school when inspected (maintained, converter or sponsored academy, free school)",

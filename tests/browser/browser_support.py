@@ -23,6 +23,8 @@ IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 EXCEPTION = "[data-testid='stException']"
 BLOCKING_IMPACTS = {"serious", "critical"}
 TIMEOUT_MS = 60_000
+#: The date the app under test takes as today (ANALYTICS_TODAY): the data-age line is the same on every run.
+BROWSER_TODAY = "2026-11-30"
 
 
 def missing(what: str) -> None:

@@ -16,7 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import APP, AXE, CHROMIUM, CHROMIUM_ARGS, ROOT, TIMEOUT_MS, AppServer, missing
+from browser_support import (
+    APP,
+    AXE,
+    BROWSER_TODAY,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    TIMEOUT_MS,
+    AppServer,
+    missing,
+)
 from playwright.sync_api import Page
 
 STARTUP_SECONDS = 120
@@ -43,7 +53,8 @@ def app_server(demo_sqlite: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{demo_sqlite}"}
+    # "Today" fixed (the data-age line and its warning are then the same on every run).
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{demo_sqlite}", "ANALYTICS_TODAY": BROWSER_TODAY}
     command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true",
                "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
