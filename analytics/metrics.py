@@ -35,6 +35,12 @@ KPI_KEYS = (
 CATEGORIES_OF_CONCERN = ("SWK", "SM")
 #: Which schools each card counts (the measure's definition, shown as the card's help).
 KPI_DEFINITIONS = {
+    "schools": "Every open school, with or without a grade.",
+    "schools_with_grade": (
+        "Open schools with a headline grade on the 1-4 scale (their own latest graded inspection's, "
+        "inherited "
+        "or derived): the schools every share is taken over."
+    ),
     "pct_schools_good_or_outstanding": (
         "Open schools whose headline grade is Outstanding or Good, as a share of the schools with a grade. "
         "The headline grade is the latest graded inspection's (a predecessor's, 'inherited', until the "
@@ -75,6 +81,22 @@ KPI_DEFINITIONS = {
 }
 
 
+#: The counts a list of schools can be opened for (District page), in words, each with its `kpi_mask` key.
+COUNT_LABELS = {
+    "All schools": "schools",
+    "Schools with a grade": "schools_with_grade",
+    "Good or outstanding": "pct_schools_good_or_outstanding",
+    "Requires improvement": "schools_requires_improvement",
+    "Inadequate": "schools_inadequate",
+    "Serious weaknesses": "schools_serious_weaknesses",
+    "Special measures": "schools_special_measures",
+    "In an adverse category (SWK or SM)": "pct_schools_in_category",
+    "Declined": "schools_declined",
+    "Stuck below good": "schools_stuck_below_good",
+    "Uninspected": "schools_uninspected",
+}
+
+
 def _pct(part: float, whole: float) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
@@ -95,6 +117,7 @@ def kpi_mask(headlines: pd.DataFrame, key: str) -> pd.Series:
     category = headlines["category_of_concern"].astype(object)
     graded = grade.notna()
     masks = {
+        "schools": lambda: pd.Series(True, index=headlines.index),
         "schools_with_grade": lambda: graded,
         "pct_schools_good_or_outstanding": lambda: good_or_better(grade),
         "pupils_in_good_or_outstanding": lambda: good_or_better(grade),

@@ -462,6 +462,12 @@ class SchoolProfile:
         """Name of the category of concern of the headline inspection (open schools), if any."""
         return category_name(self.record.get("category_of_concern")) if self.is_open else None
 
+    @property
+    def outcome_line(self) -> str:
+        """The header's outcome: 'Inadequate (inherited), in serious weaknesses' (the category named)."""
+        category = self.category_of_concern
+        return f"{self.headline}, in {category.lower()}" if category else self.headline
+
     def summary(self) -> dict[str, Any]:
         """Plain JSON-able facts (the command line's `school URN --format json`)."""
         grade = self.record.get("grade")

@@ -7,18 +7,19 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import comparison, funnel
+from analytics.metrics import COUNT_LABELS, KPI_DEFINITIONS
 from ui import filters, packs
 from ui.charts import chart_with_alternative, download_buttons, plain_label
 from ui.imports import import_panel
 from ui.read import CONSTITUENCY, reader
-from ui.tables import school_list, show_school_table
+from ui.tables import fitted_config, show_counted_schools
 from ui.text import escape
 
 KPI_HEADERS = {
     "district": "District",
     "schools": "Schools",
-    "schools_with_grade": "Schools with a grade",
-    "pct_schools_good_or_outstanding": "% good or outstanding",
+    "schools_with_grade": "With a grade",
+    "pct_schools_good_or_outstanding": "% G/O",
     "pupils_in_good_or_outstanding": "Pupils in G/O",
     "pct_pupils_good_or_outstanding": "% pupils in G/O",
     "schools_requires_improvement": "RI",
@@ -27,9 +28,23 @@ KPI_HEADERS = {
     "schools_serious_weaknesses": "SWK",
     "pct_schools_in_category": "% in SWK/SM",
     "schools_declined": "Declined",
-    "schools_stuck_below_good": "Stuck below good",
+    "schools_stuck_below_good": "Stuck",
     "schools_uninspected": "Uninspected",
-    "schools_good_or_outstanding": "Good or outstanding",
+}
+#: Tooltips of the short headers (the measure of each, as on the Overview cards).
+KPI_HELP = {
+    "With a grade": "schools_with_grade",
+    "% G/O": "pct_schools_good_or_outstanding",
+    "Pupils in G/O": "pupils_in_good_or_outstanding",
+    "% pupils in G/O": "pct_pupils_good_or_outstanding",
+    "RI": "schools_requires_improvement",
+    "Inadequate": "schools_inadequate",
+    "SM": "schools_special_measures",
+    "SWK": "schools_serious_weaknesses",
+    "% in SWK/SM": "pct_schools_in_category",
+    "Declined": "schools_declined",
+    "Stuck": "schools_stuck_below_good",
+    "Uninspected": "schools_uninspected",
 }
 
 
@@ -177,15 +192,29 @@ def render() -> None:
     )
 
     st.subheader("District KPIs")
-    kpi_table = per_district.rename(columns=KPI_HEADERS)
-    st.dataframe(kpi_table, hide_index=True, width="stretch")
+    kpi_table = per_district[list(KPI_HEADERS)].rename(columns=KPI_HEADERS)
+    helps = {h: st.column_config.Column(help=KPI_DEFINITIONS[k]) for h, k in KPI_HELP.items()}
+    st.dataframe(
+        kpi_table, hide_index=True, width="stretch", column_config=fitted_config(kpi_table, helps)
+    )
     download_buttons(kpi_table, f"districts-{chosen.la}", key="districts-kpis")
 
     st.subheader("Schools in a district")
-    picked = filters.remembered_choice("District", list(per_district["district"]), "district")
+    st.caption("Pick a district and one of its counts to list the schools behind it.")
+    left, right = st.columns(2)
+    with left:
+        picked = filters.remembered_choice("District", list(per_district["district"]), "district")
+    with right:
+        count = filters.remembered_choice("Count", list(COUNT_LABELS), "count") or "All schools"
     if picked:
         members = schools[district.reindex(schools.index).to_numpy() == picked]
-        show_school_table(school_list(members), name=f"district-{picked}", key="districts-schools")
+        show_counted_schools(
+            members,
+            COUNT_LABELS[count],
+            title=f"{count}: {escape(picked)}",
+            name=f"district-{picked}-{count}",
+            key="districts-schools",
+        )
         st.caption("District profile: the district against the county and England, and its schools, for "
                    "every school of the district (the Phase and Type filters do not apply).")
         packs.district_pack(chosen.la, picked, None if scheme == CONSTITUENCY else scheme)

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import movement
+from analytics.grades import DERIVED
 from analytics.school_calendar import PERIOD_KINDS, periods
 from ui import filters
 from ui.charts import chart_with_alternative
@@ -26,10 +27,8 @@ HEADERS = {
     "sector": "Type",
     "inspection_date": "Inspected",
     "new_grade": "New grade",
-    "grade_source": "Grade source",
     "previous": "Previous grade",
     "previous_date": "Previous inspected",
-    "previous_inherited": "Previous inherited",
     "movement": "Movement",
     "previous_known_exactly": "Previous certain",
 }
@@ -140,7 +139,14 @@ def render() -> None:
         inspection_date=moves["start"].dt.date,
         previous_date=moves["previous_start"].dt.date,
         flag=["Reprioritise" if r else "" for r in moves["reprioritise"]],
-        previous_inherited=["inherited" if i else "" for i in moves["previous_inherited"]],
+        new_grade=[
+            g + (" (derived)" if s == DERIVED else "")
+            for g, s in zip(moves["new_grade"], moves["grade_source"], strict=True)
+        ],
+        previous=[
+            p + (" (inherited)" if i else "")
+            for p, i in zip(moves["previous"], moves["previous_inherited"], strict=True)
+        ],
     )
     only = filters.remembered_segment("Show", SHOW, "show", "All")
     if only == "Reprioritise":
@@ -156,7 +162,8 @@ def render() -> None:
             "Flag": st.column_config.TextColumn(
                 "Flag", help="Declined, or static below good: reprioritise support"
             ),
-            "Previous inherited": st.column_config.TextColumn(help="Predecessor school's grade"),
+            "New grade": st.column_config.TextColumn(help="'derived': 2024/25 grade from the key judgements"),
+            "Previous grade": st.column_config.TextColumn(help="'inherited': a predecessor school's grade"),
             "Previous certain": st.column_config.CheckboxColumn(
                 help="False where an unrecorded 2020-21 inspection could sit in between"
             ),

@@ -24,7 +24,7 @@ from analytics.suppression import threshold
 from ui import filters, packs
 from ui.charts import OKABE_ITO, chart_with_alternative, plain_label
 from ui.read import Reader, headline_kpis, reader
-from ui.tables import school_list, show_school_table
+from ui.tables import show_counted_schools
 from ui.text import escape
 
 
@@ -141,7 +141,7 @@ def render_cards(rm: Reader, chosen: filters.Filters, local: pd.DataFrame, as_at
     short = since_label.split("(")[-1].rstrip(")")
     columns = st.columns(3)
     for number, card in enumerate(CARDS):
-        with columns[number % 3].container(border=True):
+        with columns[number % 3].container(border=True, key=f"card-{card.key}"):
             then = past.get(PAST_KEYS.get(card.key, card.key))
             draw_card(card, kpis.get(card.key), then, england.get(card.key), short)
             members = int(kpi_mask(local, card.key).sum())
@@ -153,7 +153,8 @@ def render_cards(rm: Reader, chosen: filters.Filters, local: pd.DataFrame, as_at
     st.caption(
         f"Over {plural(kpis['schools_with_grade'], 'schools')} whose latest graded inspection is on the "
         "four-point scale (1-4); report-card schools (no single grade) are counted under 'Report cards'; "
-        f"{plural(kpis['schools_uninspected'], 'uninspected schools')} are excluded and counted separately. "
+        f"{plural(kpis['schools_uninspected'], 'uninspected schools')} "
+        f"{'is' if kpis['schools_uninspected'] == 1 else 'are'} excluded and counted separately. "
         f"{plural(derived, 'grades')} derived from the key judgements of 2024/25 inspections (no overall "
         f"grade), "
         f"labelled 'derived'. Grade known exactly for {past['pct_known_exactly']:.1f}% of schools on {short} "
@@ -195,10 +196,15 @@ def render_list(local: pd.DataFrame, chosen: filters.Filters) -> None:
     if key not in keys:
         return
     card = keys[key]
-    members = local.loc[_members(local, key)]
-    st.subheader(f"Schools behind '{card.label}'")
-    st.caption(REPORT_CARD_DEFINITIONS.get(key) or KPI_DEFINITIONS[key])
-    show_school_table(school_list(members), name=f"{key}-{chosen.la}", key="overview-list")
+    show_counted_schools(
+        local,
+        key,
+        title=f"Schools behind '{card.label}'",
+        name=f"{key}-{chosen.la}",
+        key="overview-list",
+        mask=_members(local, key),
+        definition=REPORT_CARD_DEFINITIONS.get(key) or KPI_DEFINITIONS[key],
+    )
     if st.button("Close the list", key="overview-list-close"):
         st.session_state.pop("overview_list", None)
         st.query_params.pop("list", None)

@@ -119,7 +119,7 @@ def render() -> None:
         "the caution."
     )
     name = "risk-register-" + re.sub(r"[^A-Za-z0-9]+", "-", chosen.la).strip("-")
-    download_buttons(shown, name, "risk-register")
+    download_buttons(view.drop(columns=["Link"]), name, "risk-register")  # a URN column, no app links
 
 
 render()

@@ -56,12 +56,12 @@ def search_box(rm: Reader) -> int | None:
 def render_header(profile: sp.SchoolProfile) -> None:
     record = profile.record
     st.header(escape(profile.identity["Name"]))
-    cols = st.columns(4)
+    st.subheader("Latest graded outcome: " + escape(profile.outcome_line))
+    cols = st.columns(3)
     cols[0].metric("URN", str(profile.urn))
     cols[1].metric("Phase", str(profile.identity["Phase"] or "not recorded"))
     pupils = profile.identity["Pupils"]
     cols[2].metric("Pupils", f"{pupils:,}" if pupils is not None else "not recorded")
-    cols[3].metric("Latest graded outcome", profile.headline)
     start = record.get("inspection_start") if profile.is_open else None
     parts = []
     if start is not None and not pd.isna(start):

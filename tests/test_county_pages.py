@@ -191,3 +191,20 @@ def test_districts_from_an_imported_mapping(mapped_env: Path) -> None:
     table = at.dataframe[0].value.set_index("District")
     assert {d: int(n) for d, n in table["Schools"].items()} == dict(expected)
     assert "areas" in at.selectbox(key="_w_scheme").options
+
+
+def test_district_count_lists_the_schools_it_counts(app_env: Path) -> None:
+    """Issue 15 point 1: a district's count opens its schools (here RI, from the raw file)."""
+    with OFSTED_CSV.open(encoding="utf-8-sig", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["Local authority"] == LA]
+    district = Counter(r["Parliamentary constituency"] for r in rows).most_common(1)[0][0]
+    expected = {
+        int(r["URN"])
+        for r in rows
+        if r["Parliamentary constituency"] == district and r["Overall effectiveness"] == "3"
+    }
+    at = _page("pages/districts.py", la=LA, district=district, count="Requires improvement")
+    listing = at.dataframe[-1].value
+    assert set(listing["URN"]) >= expected
+    assert set(listing["Headline grade"].str.split(" (", regex=False).str[0]) == {"Requires improvement"}
+    assert listing["School page"].str.fullmatch(r"/school\?urn=\d+").all()

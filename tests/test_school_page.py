@@ -67,6 +67,13 @@ def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
+def outcome(at: AppTest) -> str:
+    """The header's outcome line (a subheader: 'Latest graded outcome: ...'), unescaped."""
+    prefix = "Latest graded outcome: "
+    line = next(h.value for h in at.subheader if h.value.startswith(prefix))
+    return line.removeprefix(prefix).replace("\\", "")
+
+
 def timeline_table(at: AppTest):  # type: ignore[no-untyped-def]
     """The timeline as the page's accessible table (switched on with the chart's table toggle)."""
     at.toggle(key="school-timeline-table").set_value(True).run()
@@ -83,7 +90,7 @@ def test_each_phase(app_env: Path, phase: str) -> None:
     assert headers(at) == [row["School name"]]
     assert metric(at, "URN") == row["URN"]
     assert metric(at, "Phase") == phase
-    assert metric(at, "Latest graded outcome") == LABELS[row["Overall effectiveness"]]
+    assert outcome(at) == LABELS[row["Overall effectiveness"]]
     assert "Early-warning risk" in [h.value for h in at.subheader], "the risk section is always there"
     starts = {d.strftime("%d/%m/%Y") for d in timeline_table(at)["Start date"]}
     assert row["Inspection start date"] in starts
@@ -102,7 +109,7 @@ def test_converted_academy_shows_predecessor_chain(app_env: Path) -> None:
     predecessor = int(row["URN at time of latest graded inspection"])
     at = render(row["URN"])
     assert headers(at) == [row["School name"]]
-    assert metric(at, "Latest graded outcome") == LABELS[row["Overall effectiveness"]] + " (inherited)"
+    assert outcome(at) == LABELS[row["Overall effectiveness"]] + " (inherited)"
     table = timeline_table(at)
     inherited = table.loc[table["URN at the time"] == predecessor]
     assert not inherited.empty
@@ -143,7 +150,7 @@ def test_not_judged_2024_25_shows_derived_grade(app_env: Path) -> None:
         row["Safeguarding is effective?"],
     )
     at = render(row["URN"])
-    assert metric(at, "Latest graded outcome") == f"{LABELS[str(expected)]} (derived)"
+    assert outcome(at) == f"{LABELS[str(expected)]} (derived)"
     latest = timeline_table(at).iloc[0]
     assert latest["Grade source"] == "derived from key judgements"
     assert any("derived" in c.value for c in at.caption)
@@ -153,7 +160,7 @@ def test_school_with_no_inspection(app_env: Path) -> None:
     row = first_row(lambda r: r["Overall effectiveness"] == "" and r["Inspection start date"] == "")
     at = render(row["URN"])
     assert headers(at) == [row["School name"]]
-    assert metric(at, "Latest graded outcome") == "Not inspected"
+    assert outcome(at) == "Not inspected"
     assert any("no inspection recorded" in i.value for i in at.info)
     assert metric(at, "Days since last graded inspection") == "none recorded"
 
@@ -184,3 +191,10 @@ def test_search_then_choose_writes_the_deep_link(app_env: Path) -> None:
     assert not at.exception, at.exception
     assert at.query_params["urn"] in (row["URN"], [row["URN"]])
     assert headers(at) == [row["School name"]]
+
+
+def test_header_names_the_category_of_concern(app_env: Path) -> None:
+    """Issue 15 point 1: the header names the category, not only 'Inadequate (inherited)'."""
+    row = first_row(lambda r: r["Category of concern"] == "SWK" and r[RELATES] == "No")
+    at = render(row["URN"])
+    assert outcome(at) == "Inadequate (inherited), in serious weaknesses"
