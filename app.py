@@ -1,6 +1,9 @@
-"""Entry point: navigation first and unconditionally (see ENGINEERING-NOTES), then the page runs."""
+"""Entry point: the sign-in gate, then navigation (unconditionally: every declared page is always handed to
+st.navigation, as itself when the viewer's role may open it, else as a hidden stand-in), then the page runs."""
 
 import streamlit as st
+
+from ui import auth
 
 st.set_page_config(page_title="School improvement oversight", page_icon=":material/school:", layout="wide")
 
@@ -24,8 +27,16 @@ PAGES = {
         st.Page("pages/data_status.py", title="Data and imports", icon=":material/database:",
                 url_path="data"),
     ],
+    "Administration": [
+        st.Page("pages/users.py", title="Users", icon=":material/group:", url_path="users"),
+        st.Page("pages/access_log.py", title="Access log", icon=":material/lock:", url_path="access-log"),
+    ],
 }
 
 # One flat menu (the groups above only order it): Streamlit 1.67 renders menu sections as <div>s inside the
 # <ul>, which axe-core reports as serious list/listitem violations (screen readers mis-announce the menu).
-st.navigation([page for group in PAGES.values() for page in group]).run()
+person = auth.signed_in()  # never raises: logged out, expired or unmapped -> None
+page = st.navigation(auth.pages_for(person, [page for group in PAGES.values() for page in group]))
+if person is not None:
+    auth.sidebar(person)
+page.run()

@@ -10,7 +10,7 @@ from analytics import comparison, funnel
 from ui import filters
 from ui.charts import chart_with_alternative, download_buttons, plain_label
 from ui.imports import import_panel
-from ui.read import CONSTITUENCY, reader
+from ui.read import CONSTITUENCY, current_viewer, reader
 from ui.tables import school_list, show_school_table
 from ui.text import escape
 
@@ -86,6 +86,9 @@ def funnel_figure(placed: pd.DataFrame, p0: float, scheme: str) -> go.Figure:
 
 
 def render_import() -> None:
+    person = current_viewer()
+    if person is None or not person.may_import:
+        return  # only analysts and directors may replace a shared district mapping
     st.subheader("Import your own districts")
     st.caption(
         "A CSV or XLSX with columns URN and District (or Locality), one row per school. The import is "

@@ -17,7 +17,8 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from analytics import comparison, derived, queries
+from analytics import access, comparison, derived, queries
+from analytics.access import Viewer
 from analytics.config import get_settings
 from analytics.districts import district_of
 from analytics.localauthorities import default_la
@@ -58,15 +59,33 @@ def data_key() -> DataKey:
 
 
 SCOPE_KEY = "viewer_scope"
+VIEWER_KEY = "viewer_account"
 
 
 def viewer_scope() -> Scope:
-    """What the person looking may see: all of England until login exists (the access issue sets it at login).
+    """What the person looking may see: set by the sign-in gate (`ui.auth`) on every run; no school at all
+    when nobody is signed in.
 
     Kept in session_state under SCOPE_KEY, which no widget uses (a visitor cannot set it).
     """
     found = st.session_state.get(SCOPE_KEY)
-    return found if isinstance(found, Scope) else Scope.england()
+    return found if isinstance(found, Scope) else access.NO_SCHOOLS
+
+
+def current_viewer() -> Viewer | None:
+    """The signed-in person (set by the gate), or None."""
+    found = st.session_state.get(VIEWER_KEY)
+    return found if isinstance(found, Viewer) else None
+
+
+@st.cache_data(show_spinner=False, ttl=60, max_entries=256)
+def _scopes(person: Viewer, data: DataKey) -> tuple[Scope, tuple[int, ...] | None]:
+    """The person's county scope and named-detail URNs (signatories may change: a minute's cache)."""
+    return access.county_scope(engine(), person), access.detail_urns(engine(), person)
+
+
+def scope_of(person: Viewer) -> Scope:
+    return _scopes(person, data_key())[0]
 
 
 # ------------------------------------------------------------------------------------------ cached frames
@@ -196,10 +215,31 @@ class Reader:
 
     data: DataKey
     scope: Scope
+    viewer: Viewer | None = None
 
     @property
     def version(self) -> int:
         return self.data.version
+
+    def detail_urns(self) -> tuple[int, ...] | None:
+        """Schools whose named detail (register, notes, risk) the viewer may see; None = all in scope."""
+        if self.viewer is None:
+            return ()
+        return _scopes(self.viewer, self.data)[1]
+
+    def sees_detail(self, urn: int) -> bool:
+        allowed = self.detail_urns()
+        return (allowed is None or int(urn) in allowed) and self.knows_school(int(urn))
+
+    def detail_only(self, frame: pd.DataFrame, column: str = "urn") -> pd.DataFrame:
+        """Rows of a frame of named schools the viewer may see in detail (register, risk)."""
+        allowed = self.detail_urns()
+        return frame if allowed is None else frame.loc[frame[column].isin(allowed)]
+
+    @property
+    def counts_only(self) -> bool:
+        """No lists of named schools (members, logged out)."""
+        return self.viewer is None or self.viewer.counts_only
 
     def la_names(self) -> list[str]:
         return _la_names(self.data, self.scope)
@@ -266,4 +306,4 @@ class Reader:
 
 def reader() -> Reader:
     """The reader for this run: the current data version and the viewer's scope."""
-    return Reader(data_key(), viewer_scope())
+    return Reader(data_key(), viewer_scope(), current_viewer())
