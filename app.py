@@ -1,5 +1,5 @@
-"""Entry point: the sign-in gate, then navigation (unconditionally: every declared page is always handed to
-st.navigation, as itself when the viewer's role may open it, else as a hidden stand-in), then the page runs."""
+"""Entry point: the sign-in gate, then navigation (unconditionally: every declared page is always handed
+to st.navigation, as itself when the viewer's role may open it, else as a hidden stand-in), then the page."""
 
 import streamlit as st
 

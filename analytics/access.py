@@ -1,10 +1,10 @@
 """Who sees what: accounts (argon2), roles, their scope, lock-out and the access log. No Streamlit here.
 
-Roles (DESIGN.md section 5, issue 13): director (the LA, or every LA when the account names none), dsim (county
-views of the LA; named register, notes and risk only for the schools of their districts), member (county views,
-counts only, suppression; no notes or named-school risk unless `members_see_school_risk`), headteacher (own
-school; with the data-sharing memorandum signed, the other signatory schools too), analyst (imports, the data
-page, county views; no register), admin (users and the access log; no school data).
+Roles (DESIGN.md section 5, issue 13): director (the LA, or every LA when the account names none), dsim
+(county views of the LA; named register, notes and risk only for the schools of their districts), member
+(county views, counts only, suppression; no notes or named-school risk unless `members_see_school_risk`),
+headteacher (own school; with the data-sharing memorandum signed, the other signatory schools too), analyst
+(imports, the data page, county views; no register), admin (users and the access log; no school data).
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ def _exact(value: str, known: list[str], what: str) -> str:
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise AccessError(f"Unknown role '{role}' (roles: {', '.join(ROLES)}).{close_matches(role, list(ROLES))}")
+        hint = close_matches(role, list(ROLES))
+        raise AccessError(f"Unknown role '{role}' (roles: {', '.join(ROLES)}).{hint}")
     return role
 
 
@@ -263,7 +264,8 @@ def reset_password(engine: Engine, email: str, password: str) -> None:
 def viewer(engine: Engine, email: str) -> Viewer | None:
     """The account of an email as a Viewer (None when there is none)."""
     with engine.connect() as connection:
-        row = connection.execute(select(ACCOUNTS).where(ACCOUNTS.c.email == email.strip().lower())).mappings().first()
+        query = select(ACCOUNTS).where(ACCOUNTS.c.email == email.strip().lower())
+        row = connection.execute(query).mappings().first()
     if row is None:
         return None
     return Viewer(email=row["email"], role=row["role"], la=row["la_name"],
@@ -307,7 +309,8 @@ def authenticate(engine: Engine, email: str, password: str) -> Viewer:
             raise refused
         locked = _aware(row["locked_until"])
         if locked is not None and locked > now():
-            connection.execute(insert(LOG).values(at=now(), email=email, event="failed login", detail="locked"))
+            connection.execute(insert(LOG).values(at=now(), email=email, event="failed login",
+                                                  detail="locked"))
             raise LoginRefused(f"Too many failed attempts: try again after {locked:%H:%M} UTC.")
         try:
             _hasher.verify(row["password_hash"], password)
@@ -364,7 +367,8 @@ def signatory_urns(engine: Engine, person: Viewer) -> tuple[int, ...]:
     own = {int(person.urn)} if person.urn is not None else set()
     if not person.memorandum_signed:
         return tuple(sorted(own))
-    query = select(ACCOUNTS.c.urn).where(ACCOUNTS.c.role == "headteacher", ACCOUNTS.c.memorandum_signed.is_(True),
+    query = select(ACCOUNTS.c.urn).where(ACCOUNTS.c.role == "headteacher",
+                                         ACCOUNTS.c.memorandum_signed.is_(True),
                                         ACCOUNTS.c.la_name == person.la, ACCOUNTS.c.urn.is_not(None))
     with engine.connect() as connection:
         signed = {int(u) for u in connection.execute(query).scalars()}

@@ -548,7 +548,8 @@ def audit_command(
 
 # ------------------------------------------------------------------------------------------ users
 
-users_app = typer.Typer(help="Local accounts: who may sign in, with which role and scope.", no_args_is_help=True)
+users_app = typer.Typer(help="Local accounts: who may sign in, with which role and scope.",
+                        no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 

@@ -18,7 +18,7 @@ keeps the sign-in across `switch_page` and reruns).
 
 Browser (tests/browser): `browser_support.open_page(page, path)` signs in as the default director
 (`ensure_account(url)` is called by the `app_server` fixture) whenever the sign-in form shows; pass
-`login=(email, PASSWORD)` for another account, created with `ensure_account(app_server.database_url, role...)`.
+`login=(email, PASSWORD)` for another account, made by `ensure_account(app_server.database_url, role, ...)`.
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ def signed_in_app(role: str = "director", *, timeout: float = 120, la: str | Non
                   districts: tuple[str, ...] = (), urn: int | None = None, memorandum: str | None = None,
                   email: str | None = None) -> AppTest:
     """app.py signed in through the form as an account of this role and scope (see the module docstring)."""
-    login = ensure_account(None, role, la=la, districts=districts, urn=urn, memorandum=memorandum, email=email)
+    login = ensure_account(None, role, la=la, districts=districts, urn=urn, memorandum=memorandum,
+                           email=email)
     at = AppTest.from_file(str(APP), default_timeout=timeout).run()
     assert not at.exception, at.exception
     sign_in(at, login)

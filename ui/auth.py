@@ -1,12 +1,12 @@
 """The sign-in gate: who is looking (local account or OIDC identity), session expiry, and the pages they get.
 
-`app.py` calls `signed_in()` before `st.navigation` and `pages_for()` to build the menu: every declared page is
-either the real page (allowed) or a hidden stand-in at the same URL that shows the sign-in form (logged out) or
-says plainly that the role may not open it. The signed-in person's scope is stored in session_state for the
-read layer (`ui.read.viewer_scope`); nothing a visitor types can set those keys.
+`app.py` calls `signed_in()` before `st.navigation` and `pages_for()` to build the menu: every declared page
+is either the real page (allowed) or a hidden stand-in at the same URL that shows the sign-in form (logged
+out) or says plainly that the role may not open it. The signed-in person's scope is stored in session_state
+for the read layer (`ui.read.viewer_scope`); nothing a visitor types can set those keys.
 
-Local accounts (argon2, `python -m analytics users add`) are the default. When `.streamlit/secrets.toml` has an
-`[auth]` section, Streamlit's OIDC login (`st.login`/`st.user`) is used instead and the identity's email is
+Local accounts (argon2, `python -m analytics users add`) are the default. When `.streamlit/secrets.toml` has
+an `[auth]` section, Streamlit's OIDC login (`st.login`/`st.user`) is used instead and the identity's email is
 mapped to an account in the store; an identity without an account sees only a message.
 """
 
