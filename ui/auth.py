@@ -20,11 +20,9 @@ import streamlit as st
 
 from analytics import access
 from analytics.access import LoginRefused, Viewer
-from analytics.config import get_settings
-from ui.read import SCOPE_KEY, VIEWER_KEY, engine, scope_of
+from ui.read import SESSION_KEY, Session, current_viewer, engine, session_problem
 from ui.text import escape
 
-SESSION_KEY = "auth_session"
 NOTICE_KEY = "auth_notice"
 
 
@@ -37,26 +35,15 @@ def oidc_configured() -> bool:
         return False
 
 
-def _expired(session: dict[str, Any], clock: float) -> str | None:
-    settings = get_settings()
-    if clock - float(session["since"]) > settings.session_hours * 3600:
-        return "Your session has expired: please sign in again."
-    if clock - float(session["seen"]) > settings.session_timeout_minutes * 60:
-        return "You were inactive for too long: please sign in again."
-    return None
-
-
 def _start(person: Viewer) -> None:
     clock = time.time()
-    st.session_state[SESSION_KEY] = {"email": person.email, "since": clock, "seen": clock}
+    st.session_state[SESSION_KEY] = Session(person, clock, clock)
 
 
 def sign_out(reason: str | None = None) -> None:
     session = st.session_state.pop(SESSION_KEY, None)
-    st.session_state.pop(VIEWER_KEY, None)
-    st.session_state.pop(SCOPE_KEY, None)
-    if session and reason is None:
-        access.log_event(engine(), session["email"], "logout")
+    if isinstance(session, Session) and reason is None:
+        access.log_event(engine(), session.viewer.email, "logout")
     if reason:
         st.session_state[NOTICE_KEY] = reason
 
@@ -91,20 +78,18 @@ def _current() -> Viewer | None:
         access.log_event(engine(), email, "login", "oidc")
         _start(person)
         session = st.session_state[SESSION_KEY]
-    if session is None:
+    if not isinstance(session, Session):
         return None
     clock = time.time()
-    expired = _expired(session, clock)
-    if expired:
-        sign_out(expired)
+    problem = session_problem(session, clock)
+    if problem:
+        sign_out(problem)
         return None
-    person = access.viewer(engine(), session["email"])
+    person = access.viewer(engine(), session.viewer.email)  # role or scope may have changed; removed -> out
     if person is None:
         sign_out("Your account no longer exists.")
         return None
-    session["seen"] = clock
-    st.session_state[VIEWER_KEY] = person
-    st.session_state[SCOPE_KEY] = scope_of(person)
+    session.viewer, session.seen = person, clock
     return person
 
 
@@ -138,7 +123,7 @@ def sign_in_page() -> None:
 
 def _denied_page(title: str) -> Callable[[], None]:
     def denied() -> None:
-        person: Viewer | None = st.session_state.get(VIEWER_KEY)
+        person = current_viewer()
         st.title(title)
         role = person.role if person else "unknown"
         st.error(f"Your role ({role}) may not open the {title} page. Use the pages in the menu.")

@@ -10,6 +10,7 @@ viewer's scope here, never in the page.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,24 +59,45 @@ def data_key() -> DataKey:
     return DataKey(get_settings().database_url, data_version(engine()))
 
 
-SCOPE_KEY = "viewer_scope"
-VIEWER_KEY = "viewer_account"
+SESSION_KEY = "auth_session"
 
 
-def viewer_scope() -> Scope:
-    """What the person looking may see: set by the sign-in gate (`ui.auth`) on every run; no school at all
-    when nobody is signed in.
+@dataclass
+class Session:
+    """A signed-in session, kept in session_state[SESSION_KEY] (no widget uses that key: a visitor cannot set
+    it). The sign-in gate (`ui.auth`) creates it and refreshes `viewer` from the store on every app run."""
 
-    Kept in session_state under SCOPE_KEY, which no widget uses (a visitor cannot set it).
-    """
-    found = st.session_state.get(SCOPE_KEY)
-    return found if isinstance(found, Scope) else access.NO_SCHOOLS
+    viewer: Viewer
+    since: float
+    seen: float
+
+
+def session_problem(session: Session, clock: float) -> str | None:
+    """Why a session may no longer read (expired, idle too long), or None."""
+    settings = get_settings()
+    if clock - session.since > settings.session_hours * 3600:
+        return "Your session has expired: please sign in again."
+    if clock - session.seen > settings.session_timeout_minutes * 60:
+        return "You were inactive for too long: please sign in again."
+    return None
 
 
 def current_viewer() -> Viewer | None:
-    """The signed-in person (set by the gate), or None."""
-    found = st.session_state.get(VIEWER_KEY)
-    return found if isinstance(found, Viewer) else None
+    """The signed-in person, or None: nobody signed in, or the session expired or idle too long.
+
+    Checked on every read, whichever script runs (app.py's gate or a page script run on its own), so the
+    read layer fails closed by itself."""
+    session = st.session_state.get(SESSION_KEY)
+    if not isinstance(session, Session) or session_problem(session, time.time()) is not None:
+        return None
+    return session.viewer
+
+
+def viewer_scope() -> Scope:
+    """What the person looking may see: their role's county scope; no school at all when nobody is signed
+    in (or the session has expired)."""
+    person = current_viewer()
+    return access.NO_SCHOOLS if person is None else scope_of(person)
 
 
 @st.cache_data(show_spinner=False, ttl=60, max_entries=256)
