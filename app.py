@@ -9,7 +9,8 @@ st.set_page_config(page_title="School improvement oversight", page_icon=":materi
 
 PAGES = {
     "County": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="home", default=True),
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="home",
+                default=True),
         st.Page("pages/movement.py", title="Movement", icon=":material/swap_vert:", url_path="movement"),
         st.Page("pages/districts.py", title="Districts", icon=":material/map:", url_path="districts"),
     ],

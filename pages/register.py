@@ -53,7 +53,7 @@ def _school_labels(table: pd.DataFrame) -> dict[int, str]:
 
 def _need_editor(who: str | None) -> bool:
     if who is None:
-        st.info("Type your email in the sidebar first: every change records who made it.")
+        st.info("Only directors and DSIMs record changes to the register (every change records who made it).")
         return True
     return False
 

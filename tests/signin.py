@@ -7,6 +7,7 @@ AppTest (the `app_env` fixture, or any fixture that sets DATABASE_URL, must be a
     at = signed_in_app()                                   # a director over every LA: sees all of England
     at = signed_in_app("dsim", la="Blackpool", districts=("Blackpool North and Fleetwood",))
     at = signed_in_app("headteacher", urn=119460, memorandum="signed", timeout=120)
+    at = signed_in_app(query_params={"la": "Kent"})        # a link's parameters, there from the start
     at.switch_page("pages/school.py")                      # then as before: switch, set query params, run
     at.query_params["urn"] = "119460"
     at.run()
@@ -75,11 +76,16 @@ def sign_in(at: AppTest, email: str, password: str = PASSWORD) -> AppTest:
 
 def signed_in_app(role: str = "director", *, timeout: float = 120, la: str | None = None,
                   districts: tuple[str, ...] = (), urn: int | None = None, memorandum: str | None = None,
-                  email: str | None = None) -> AppTest:
-    """app.py signed in through the form as an account of this role and scope (see the module docstring)."""
+                  email: str | None = None, query_params: dict[str, str] | None = None) -> AppTest:
+    """app.py signed in through the form as an account of this role and scope (see the module docstring).
+
+    `query_params` are in the address from the start (as when a link is opened), so the filters the pages
+    seed from the URL on their first run see them."""
     login = ensure_account(None, role, la=la, districts=districts, urn=urn, memorandum=memorandum,
                            email=email)
-    at = AppTest.from_file(str(APP), default_timeout=timeout).run()
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at.query_params.update(query_params or {})
+    at.run()
     assert not at.exception, at.exception
     sign_in(at, login)
     assert not at.exception, at.exception
