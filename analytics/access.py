@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from analytics.config import get_settings
 from analytics.scope import Scope
@@ -296,39 +296,49 @@ def _aware(stamp: datetime | None) -> datetime | None:
 def authenticate(engine: Engine, email: str, password: str) -> Viewer:
     """Check a local account's password (argon2); count failures and lock the account after too many.
 
-    Every attempt is logged. Raises LoginRefused with a message that never says whether the email exists.
+    Every attempt is logged, and a failure is committed before it is reported. Raises LoginRefused with a
+    message that never says whether the email exists.
     """
-    settings = get_settings()
     email = email.strip().lower()
-    refused = LoginRefused("Email or password not recognised.")
     with engine.begin() as connection:
-        row = connection.execute(select(ACCOUNTS).where(ACCOUNTS.c.email == email)).mappings().first()
-        if row is None or not row["password_hash"]:
-            connection.execute(insert(LOG).values(at=now(), email=email[:255], event="failed login",
-                                                  detail="no local account"))
-            raise refused
-        locked = _aware(row["locked_until"])
-        if locked is not None and locked > now():
-            connection.execute(insert(LOG).values(at=now(), email=email, event="failed login",
-                                                  detail="locked"))
-            raise LoginRefused(f"Too many failed attempts: try again after {locked:%H:%M} UTC.")
-        try:
-            _hasher.verify(row["password_hash"], password)
-        except (VerificationError, InvalidHashError):
-            failures = int(row["failed_logins"]) + 1
-            lock = now() + timedelta(minutes=settings.lockout_minutes) \
-                if failures >= settings.max_failed_logins else None
-            connection.execute(update(ACCOUNTS).where(ACCOUNTS.c.email == email).values(
-                failed_logins=0 if lock else failures, locked_until=lock))
-            connection.execute(insert(LOG).values(at=now(), email=email, event="failed login",
-                                                  detail="locked" if lock else f"attempt {failures}"))
-            raise refused from None
-        connection.execute(update(ACCOUNTS).where(ACCOUNTS.c.email == email).values(
-            failed_logins=0, locked_until=None))
-        connection.execute(insert(LOG).values(at=now(), email=email, event="login", detail="password"))
+        refusal = _attempt(connection, email, password)
+    if refusal is not None:
+        raise LoginRefused(refusal)
     found = viewer(engine, email)
     assert found is not None
     return found
+
+
+def _attempt(connection: Connection, email: str, password: str) -> str | None:
+    """Record one attempt in the open transaction; the refusal message, or None when it succeeded."""
+    settings = get_settings()
+    refused = "Email or password not recognised."
+
+    def log(event: str, detail: str) -> None:
+        connection.execute(insert(LOG).values(at=now(), email=email[:255], event=event, detail=detail))
+
+    row = connection.execute(select(ACCOUNTS).where(ACCOUNTS.c.email == email)).mappings().first()
+    if row is None or not row["password_hash"]:
+        log("failed login", "no local account")
+        return refused
+    locked = _aware(row["locked_until"])
+    if locked is not None and locked > now():
+        log("failed login", "locked")
+        return f"Too many failed attempts: try again after {locked:%H:%M} UTC."
+    try:
+        _hasher.verify(row["password_hash"], password)
+    except (VerificationError, InvalidHashError):
+        failures = int(row["failed_logins"]) + 1
+        lock = now() + timedelta(minutes=settings.lockout_minutes) \
+            if failures >= settings.max_failed_logins else None
+        connection.execute(update(ACCOUNTS).where(ACCOUNTS.c.email == email).values(
+            failed_logins=0 if lock else failures, locked_until=lock))
+        log("failed login", "locked" if lock else f"attempt {failures}")
+        return refused
+    connection.execute(update(ACCOUNTS).where(ACCOUNTS.c.email == email).values(
+        failed_logins=0, locked_until=None))
+    log("login", "password")
+    return None
 
 
 # ------------------------------------------------------------------------------------------ scope
