@@ -583,6 +583,7 @@ def users_add(
     district: Annotated[list[str] | None, typer.Option(help="a district of the LA (dsim; repeat)")] = None,
     urn: Annotated[int | None, typer.Option(help="the headteacher's school")] = None,
     memorandum: Annotated[str | None, typer.Option(help="signed or not-signed (headteacher)")] = None,
+    no_password: Annotated[bool, typer.Option(help="OIDC sign-in only: no local password")] = False,
 ) -> None:
     """Add an account; the password is read from standard input (at least 12 characters)."""
     from analytics import access
@@ -590,8 +591,9 @@ def users_add(
     engine = _register_engine()
     spec = access.AccountSpec(email, role, la, tuple(district or ()), urn, memorandum)
     spec = _access_call(lambda: access.validate(engine, spec))
-    password = _read_password()
-    _access_call(lambda: access.check_password(password))
+    password = None if no_password else _read_password()
+    if password is not None:
+        _access_call(lambda: access.check_password(password))
     _access_call(lambda: access.add_account(engine, spec, password))
     typer.echo(f"Added {spec.email} ({spec.role}).")
 
