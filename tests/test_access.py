@@ -366,3 +366,14 @@ def test_admin_sees_users_and_no_school_data(slice_app: str) -> None:
     emails = set(next(d.value for d in at.dataframe if "email" in d.value.columns)["email"])
     assert any(e.startswith("admin-") for e in emails)
     assert not any("argon2" in str(v) for d in at.dataframe for v in d.value.to_numpy().ravel())
+
+
+def test_first_run_creates_one_director_with_a_one_time_password(slice_store: Engine) -> None:
+    from analytics.demo import first_director
+
+    created = first_director(slice_store)
+    assert created is not None
+    email, password = created
+    assert len(password) >= 12 and access.authenticate(slice_store, email, password).role == "director"
+    assert first_director(slice_store) is None  # never again: accounts exist
+    assert len(account_rows(slice_store)) == 1
