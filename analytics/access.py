@@ -38,7 +38,7 @@ NO_SCHOOLS = Scope(urns=())
 COUNTY = ("", "movement", "districts")
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "director": (*COUNTY, "school", "risk", "model", "register", "meeting", "audit", "data", "access-log"),
-    "dsim": (*COUNTY, "school", "risk", "model", "register", "meeting"),
+    "dsim": (*COUNTY, "school", "risk", "model", "register"),  # the SCC meeting view is the director's
     "member": COUNTY,
     "headteacher": ("school",),
     "analyst": (*COUNTY, "school", "model", "data"),

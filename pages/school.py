@@ -249,7 +249,7 @@ def render() -> None:
     render_due(profile)
     if rm.sees_detail(profile.urn) and rm.viewer is not None and rm.viewer.sees_named_risk:
         render_risk(profile)
-    if rm.sees_detail(profile.urn) and rm.viewer is not None and rm.viewer.role != "headteacher":
+    if rm.sees_detail(profile.urn) and rm.viewer is not None and rm.viewer.role in ("director", "dsim"):
         render_register(profile, rm)
     render_timeline(profile)
     render_trends(profile)
