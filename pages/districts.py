@@ -180,7 +180,8 @@ def render() -> None:
     )
 
     st.subheader("District KPIs")
-    kpi_table = per_district.rename(columns=KPI_HEADERS)
+    kpi_table = rm.suppressed(per_district.rename(columns=KPI_HEADERS), ["Pupils in G/O"],
+                              {"% pupils in G/O": "Pupils in G/O"})
     st.dataframe(kpi_table, hide_index=True, width="stretch")
     download_buttons(kpi_table, f"districts-{chosen.la}", key="districts-kpis")
 

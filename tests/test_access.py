@@ -377,3 +377,19 @@ def test_first_run_creates_one_director_with_a_one_time_password(slice_store: En
     assert len(password) >= 12 and access.authenticate(slice_store, email, password).role == "director"
     assert first_director(slice_store) is None  # never again: accounts exist
     assert len(account_rows(slice_store)) == 1
+
+
+@pytest.mark.parametrize(("role", "hidden"), [("member", True), ("director", False)])
+def test_members_get_pupil_counts_suppressed(
+    slice_app: str, monkeypatch: pytest.MonkeyPatch, role: str, hidden: bool
+) -> None:
+    from analytics.config import get_settings
+
+    monkeypatch.setenv("SUPPRESSION_THRESHOLD", "1000000")  # every pupil count is "small"
+    get_settings.cache_clear()
+    at = app_as(role, "pages/districts.py", la=LA)
+    table = next(d.value for d in at.dataframe if "Pupils in G/O" in d.value.columns)
+    pupils = [v for v in table["Pupils in G/O"] if str(v) != "0"]
+    assert pupils and all((str(v) == "c") == hidden for v in pupils)
+    assert all((str(v) == "c") == hidden for v, n in zip(table["% pupils in G/O"], table["Pupils in G/O"],
+                                                          strict=True) if str(n) != "0")

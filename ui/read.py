@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from analytics import access, comparison, derived, queries
+from analytics import access, comparison, derived, queries, suppression
 from analytics.access import Viewer
 from analytics.config import get_settings
 from analytics.districts import district_of
@@ -262,6 +262,18 @@ class Reader:
     def counts_only(self) -> bool:
         """No lists of named schools (members, logged out)."""
         return self.viewer is None or self.viewer.counts_only
+
+    def suppressed(self, frame: pd.DataFrame, counts: list[str], shares: dict[str, str] | None = None
+                   ) -> pd.DataFrame:
+        """A table of figures as this viewer may see it: for members, pupil-derived `counts` at or below the
+        threshold are suppressed (`analytics.suppression`), with each share (column -> its count column)."""
+        if not self.counts_only:
+            return frame
+        out = suppression.suppress_table(frame, counts)
+        for share, count in (shares or {}).items():
+            out[share] = out[share].astype(object).where(out[count] != suppression.SUPPRESSED,
+                                                         suppression.SUPPRESSED)
+        return out
 
     def la_names(self) -> list[str]:
         return _la_names(self.data, self.scope)
