@@ -229,7 +229,8 @@ def accounts(engine: Engine) -> pd.DataFrame:
     with engine.connect() as connection:
         rows = connection.execute(select(*columns).order_by(ACCOUNTS.c.email)).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in columns])
-    frame["districts"] = [", ".join(json.loads(d)) if d else "" for d in frame["districts"]]
+    frame["districts"] = [", ".join(json.loads(d)) if isinstance(d, str) and d else ""
+                          for d in frame["districts"]]
     return frame
 
 
