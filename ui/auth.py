@@ -133,16 +133,27 @@ def _denied_page(title: str) -> Callable[[], None]:
     return denied
 
 
+def _home_page(titles: list[str]) -> Callable[[], None]:
+    """The home address of a role without the Overview (headteacher, admin): where to go instead."""
+
+    def home() -> None:
+        st.title("Welcome")
+        st.text(f"Your pages: {', '.join(titles)}. Open them from the menu.")
+
+    return home
+
+
 def pages_for(person: Viewer | None, declared: list[Any]) -> list[Any]:
     """The pages to hand to st.navigation: the allowed ones as declared; every other one as a hidden stand-in
     at the same URL (sign-in form when logged out, a plain refusal otherwise), so a link keeps its address."""
     out = []
+    mine = [p.title for p in declared if person is not None and person.may_open(p.url_path)]
     for page in declared:
         if person is not None and person.may_open(page.url_path):
             out.append(page)
             continue
         default = page.url_path == ""
-        body = sign_in_page if person is None else _denied_page(page.title)
+        body = sign_in_page if person is None else _home_page(mine) if default else _denied_page(page.title)
         out.append(st.Page(body, title=page.title, icon=page.icon, default=default,
                            url_path=page._url_path, visibility="hidden"))
     return out
