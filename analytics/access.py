@@ -239,8 +239,8 @@ def count_accounts(engine: Engine) -> int:
         return len(connection.execute(select(ACCOUNTS.c.id)).all())
 
 
-def _existing(connection: object, email: str) -> None:
-    found = connection.execute(select(ACCOUNTS.c.id).where(ACCOUNTS.c.email == email)).first()  # type: ignore[attr-defined]
+def _existing(connection: Connection, email: str) -> None:
+    found = connection.execute(select(ACCOUNTS.c.id).where(ACCOUNTS.c.email == email)).first()
     if not found:
         raise AccessError(f"No account for {email}.")
 
