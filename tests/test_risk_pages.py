@@ -27,10 +27,8 @@ LA = "Kent"  # large, with special schools, PRUs and nursery schools
 
 
 def _page(page: str, **params: str) -> AppTest:
-    at = signed_in_app(timeout=300)
+    at = signed_in_app(timeout=300, query_params=params)  # the link's parameters from the start
     at.switch_page(page)
-    for key, value in params.items():
-        at.query_params[key] = value
     return at.run()
 
 
