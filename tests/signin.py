@@ -33,7 +33,7 @@ from streamlit.testing.v1 import AppTest
 from analytics import access
 from analytics.access import AccountSpec
 from analytics.config import get_settings
-from analytics.store.engine import make_engine
+from analytics.store import get_engine
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 PASSWORD = "correct horse battery staple"
@@ -53,16 +53,15 @@ def ensure_account(database_url: str | None = None, role: str = "director", *, l
                    email: str | None = None) -> str:
     """The account (created with PASSWORD unless it exists) in the given database (default: the app's);
     returns its email. The lock-out is cleared, so a test that failed sign-ins does not block the next."""
-    engine: Engine = make_engine(database_url or get_settings().database_url)
-    try:
-        email = (email or account_email(role, la, districts, urn, memorandum)).lower()
-        if access.viewer(engine, email) is None:
-            access.add_account(engine, AccountSpec(email, role, la, districts, urn, memorandum), PASSWORD)
-        else:
-            access.reset_password(engine, email, PASSWORD)
-        return email
-    finally:
-        engine.dispose()
+    # The process's cached engine for that database (the app's own): opening and disposing a second engine on
+    # a SQLite file the app has open can end in "disk I/O error" when its WAL files are removed under it.
+    engine: Engine = get_engine(database_url or get_settings().database_url)
+    email = (email or account_email(role, la, districts, urn, memorandum)).lower()
+    if access.viewer(engine, email) is None:
+        access.add_account(engine, AccountSpec(email, role, la, districts, urn, memorandum), PASSWORD)
+    else:
+        access.reset_password(engine, email, PASSWORD)
+    return email
 
 
 def sign_in(at: AppTest, email: str, password: str = PASSWORD) -> AppTest:
