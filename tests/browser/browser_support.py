@@ -87,15 +87,15 @@ def wait_idle(page: Page) -> None:
 def sign_in_if_asked(page: Page, login: tuple[str, str] = (DIRECTOR, PASSWORD)) -> bool:
     """When the page shows the sign-in form, sign in through it (default: the director over every LA that the
     `app_server` fixture creates); True if it did. The app then shows the page the address asked for."""
-    form = page.locator("[data-testid='stForm']").filter(has=page.get_by_label("Password"))
+    form = page.locator("[data-testid='stForm']").filter(has=page.get_by_label("Password", exact=True))
     if form.count() == 0:
         return False
     email, password = login
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     wait_idle(page)
-    page.get_by_label("Password").wait_for(state="detached")
+    page.get_by_label("Password", exact=True).wait_for(state="detached")
     wait_idle(page)
     return True
 

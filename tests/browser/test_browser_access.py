@@ -33,8 +33,8 @@ def _menu(page: Page) -> list[str]:
 def test_a_wrong_password_shows_no_data(app_page: Page, app_server: AppServer) -> None:
     email = ensure_account(app_server.database_url, "director", la=LA)
     open_page(app_page, f"/?la={LA}", login=None)
-    app_page.get_by_label("Email").fill(email)
-    app_page.get_by_label("Password").fill("not the password at all")
+    app_page.get_by_label("Email", exact=True).fill(email)
+    app_page.get_by_label("Password", exact=True).fill("not the password at all")
     app_page.get_by_role("button", name="Sign in").click()
     wait_idle(app_page)
     main = app_page.locator("[data-testid='stMain']")
