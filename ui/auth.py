@@ -161,7 +161,7 @@ def pages_for(person: Viewer | None, declared: list[Any]) -> list[Any]:
 
 def sidebar(person: Viewer) -> None:
     """Who is signed in, and the sign-out button."""
-    st.sidebar.caption(f"Signed in as {escape(person.describe())}")
+    st.sidebar.text(f"Signed in as {person.describe()}")  # plain text: Markdown would make the email a link
     if st.sidebar.button("Sign out", key="sign-out"):
         if oidc_configured():
             sign_out()
