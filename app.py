@@ -1,12 +1,17 @@
-"""Entry point: navigation first and unconditionally (see ENGINEERING-NOTES), the data-age line, the page."""
+"""Entry point: the sign-in gate, then navigation (unconditionally: every declared page is always handed
+to st.navigation, as itself when the viewer's role may open it, else as a hidden stand-in), the data-age line
+(signed in only), then the page."""
 
 import streamlit as st
+
+from ui import auth
 
 st.set_page_config(page_title="School improvement oversight", page_icon=":material/school:", layout="wide")
 
 PAGES = {
     "County": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="home",
+                default=True),
         st.Page("pages/movement.py", title="Movement", icon=":material/swap_vert:", url_path="movement"),
         st.Page("pages/districts.py", title="Districts", icon=":material/map:", url_path="districts"),
     ],
@@ -24,14 +29,20 @@ PAGES = {
         st.Page("pages/data_status.py", title="Data and imports", icon=":material/database:",
                 url_path="data"),
     ],
+    "Administration": [
+        st.Page("pages/users.py", title="Users", icon=":material/group:", url_path="users"),
+        st.Page("pages/access_log.py", title="Access log", icon=":material/lock:", url_path="access-log"),
+    ],
 }
 
 # One flat menu (the groups above only order it): Streamlit 1.67 renders menu sections as <div>s inside the
 # <ul>, which axe-core reports as serious list/listitem violations (screen readers mis-announce the menu).
-current = st.navigation([page for group in PAGES.values() for page in group])
+person = auth.signed_in()  # never raises: logged out, expired or unmapped -> None
+page = st.navigation(auth.pages_for(person, [page for group in PAGES.values() for page in group]))
+if person is not None:
+    auth.sidebar(person)
+    # Imported after the menu is declared: a failure here can never bring back the auto-discovered menu.
+    from ui.freshness import show_data_age
 
-# Imported after the menu is declared, so that a failure here can never bring back the auto-discovered menu.
-from ui.freshness import show_data_age  # noqa: E402
-
-show_data_age()  # "Ofsted data as at ..." and its age on every page; a warning when over two months old
-current.run()
+    show_data_age()  # "Ofsted data as at ..." and its age on every page; a warning when over two months old
+page.run()

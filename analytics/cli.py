@@ -124,6 +124,14 @@ def init_demo_command() -> None:
     engine = get_engine()
     count = init_demo(engine, progress=typer.echo)
     typer.echo(f"Demo database ready ({count} file(s) imported this run).")
+    from analytics.demo import first_director
+
+    created = first_director(engine)
+    if created is not None:
+        email, password = created
+        typer.echo(f"First run: created the director account {email} with the one-time password\n\n"
+                   f"    {password}\n\nIt is shown only now. Sign in with it, then set your own with "
+                   f"`python -m analytics users reset-password {email}`.")
 
 
 def resolve_la(name: str, known: list[str]) -> str:
@@ -639,3 +647,85 @@ def pack_district(
     engine = _register_engine()
     pack = _gather(lambda: district_pack(engine, la, district, scheme))
     _write(out, render_pdf(pack))
+
+
+# ------------------------------------------------------------------------------------------ users
+
+users_app = typer.Typer(help="Local accounts: who may sign in, with which role and scope.",
+                        no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _read_password() -> str:
+    """The password from standard input (a terminal is asked twice, without echo)."""
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password (at least 12 characters): ")
+        if getpass.getpass("Again: ") != first:
+            fail("The two passwords differ; nothing written.", code=2)
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _access_call(action: Any) -> Any:
+    from analytics.access import AccessError
+
+    try:
+        return action()
+    except AccessError as error:
+        fail(f"Error: {error} Nothing written.", code=2)
+    return None
+
+
+@users_app.command("add")
+def users_add(
+    email: str,
+    role: Annotated[str, typer.Option(help="director, dsim, member, headteacher, analyst or admin")],
+    la: Annotated[str | None, typer.Option(help="local authority (none: every LA)")] = None,
+    district: Annotated[list[str] | None, typer.Option(help="a district of the LA (dsim; repeat)")] = None,
+    urn: Annotated[int | None, typer.Option(help="the headteacher's school")] = None,
+    memorandum: Annotated[str | None, typer.Option(help="signed or not-signed (headteacher)")] = None,
+    no_password: Annotated[bool, typer.Option(help="OIDC sign-in only: no local password")] = False,
+) -> None:
+    """Add an account; the password is read from standard input (at least 12 characters)."""
+    from analytics import access
+
+    engine = _register_engine()
+    spec = access.AccountSpec(email, role, la, tuple(district or ()), urn, memorandum)
+    spec = _access_call(lambda: access.validate(engine, spec))
+    password = None if no_password else _read_password()
+    if password is not None:
+        _access_call(lambda: access.check_password(password))
+    _access_call(lambda: access.add_account(engine, spec, password))
+    typer.echo(f"Added {spec.email} ({spec.role}).")
+
+
+@users_app.command("list")
+def users_list(format: Annotated[str, typer.Option(help="csv or json")] = "csv") -> None:
+    """Every account (never a password hash)."""
+    from analytics import access
+
+    _emit(access.accounts(_register_engine()), format)
+
+
+@users_app.command("remove")
+def users_remove(email: str) -> None:
+    """Remove an account."""
+    from analytics import access
+
+    _access_call(lambda: access.remove_account(_register_engine(), email))
+    typer.echo(f"Removed {email.strip().lower()}.")
+
+
+@users_app.command("reset-password")
+def users_reset_password(email: str) -> None:
+    """Set a new password (read from standard input) and clear any lock-out."""
+    from analytics import access
+
+    engine = _register_engine()
+    if access.viewer(engine, email) is None:
+        fail(f"Error: No account for {email.strip().lower()}. Nothing written.", code=2)
+    password = _read_password()
+    _access_call(lambda: access.reset_password(engine, email, password))
+    typer.echo(f"New password set for {email.strip().lower()}.")

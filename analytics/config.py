@@ -24,10 +24,15 @@ class Settings(BaseSettings):
     suppression_threshold: int = 5
     #: Members may see named-school risk scores only if this is switched on.
     members_see_school_risk: bool = False
-    #: Idle minutes after which a dashboard session must log in again.
+    #: Idle minutes after which a dashboard session must sign in again.
     session_timeout_minutes: int = 60
     #: Tests only: the date taken as today by `today()` (ISO, e.g. 2026-06-15); unset = the real date.
     today: date | None = Field(default=None, validation_alias="ANALYTICS_TODAY")
+    #: Hours after sign-in at which a dashboard session ends, however active.
+    session_hours: float = 12
+    #: Failed sign-ins in a row that lock a local account, and for how long.
+    max_failed_logins: int = 5
+    lockout_minutes: int = 15
 
 
 @lru_cache(maxsize=1)

@@ -35,3 +35,19 @@ def init_demo(engine: Engine, progress: Callable[[str], None] = print, *, train:
 
         ensure_trained(engine, progress)
     return imported
+
+
+DIRECTOR = "director@example.gov.uk"
+
+
+def first_director(engine: Engine) -> tuple[str, str] | None:
+    """On a store without accounts: a director (the `DEFAULT_LA`, or every LA when unset) with a fresh random
+    password; returns (email, password) to print once, or None when accounts exist already."""
+    from analytics.access import AccountSpec, add_account, count_accounts, one_time_password
+    from analytics.config import get_settings
+
+    if count_accounts(engine):
+        return None
+    password = one_time_password()
+    add_account(engine, AccountSpec(DIRECTOR, "director", get_settings().default_la or None), password)
+    return DIRECTOR, password

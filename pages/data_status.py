@@ -11,7 +11,7 @@ from analytics.freshness import describe
 from ui.charts import download_buttons
 from ui.freshness import inspected_table, release_label, sources_table
 from ui.imports import import_panel
-from ui.read import Reader, reader
+from ui.read import Reader, current_viewer, reader
 from ui.tables import show_school_table
 
 
@@ -58,6 +58,9 @@ def render_releases(rm: Reader) -> None:
 
 
 def render_import() -> None:
+    person = current_viewer()
+    if person is None or not person.may_import:
+        return  # only analysts and directors may import (issue 13)
     st.subheader("Import Ofsted's monthly file")
     st.caption(
         "Ofsted's 'Management information - state-funded schools - latest inspections' CSV (report-card or "

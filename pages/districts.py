@@ -11,7 +11,7 @@ from analytics.metrics import COUNT_LABELS, KPI_DEFINITIONS
 from ui import filters, packs
 from ui.charts import chart_with_alternative, download_buttons, plain_label
 from ui.imports import import_panel
-from ui.read import CONSTITUENCY, reader
+from ui.read import CONSTITUENCY, current_viewer, reader
 from ui.tables import fitted_config, show_counted_schools
 from ui.text import escape
 
@@ -101,6 +101,9 @@ def funnel_figure(placed: pd.DataFrame, p0: float, scheme: str) -> go.Figure:
 
 
 def render_import() -> None:
+    person = current_viewer()
+    if person is None or not person.may_import:
+        return  # only analysts and directors may replace a shared district mapping
     st.subheader("Import your own districts")
     st.caption(
         "A CSV or XLSX with columns URN and District (or Locality), one row per school. The import is "
@@ -192,7 +195,11 @@ def render() -> None:
     )
 
     st.subheader("District KPIs")
-    kpi_table = per_district[list(KPI_HEADERS)].rename(columns=KPI_HEADERS)
+    kpi_table = rm.suppressed(
+        per_district[list(KPI_HEADERS)].rename(columns=KPI_HEADERS),
+        ["Pupils in G/O"],
+        {"% pupils in G/O": "Pupils in G/O"},
+    )
     helps = {h: st.column_config.Column(help=KPI_DEFINITIONS[k]) for h, k in KPI_HELP.items()}
     st.dataframe(
         kpi_table, hide_index=True, width="stretch", column_config=fitted_config(kpi_table, helps)

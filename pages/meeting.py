@@ -58,7 +58,7 @@ def _record_meeting(la: str, who: str | None) -> None:
         else:
             ui.saved(f"Meeting of {date.today():%d/%m/%Y} recorded.")
     if who is None:
-        st.caption("Type your email in the sidebar to record the meeting.")
+        st.caption("Only directors and DSIMs record meetings.")
 
 
 def _table(frame: pd.DataFrame, title: str, empty: str, name: str, key: str) -> None:

@@ -53,7 +53,7 @@ def _school_labels(table: pd.DataFrame) -> dict[int, str]:
 
 def _need_editor(who: str | None) -> bool:
     if who is None:
-        st.info("Type your email in the sidebar first: every change records who made it.")
+        st.info("Only directors and DSIMs record changes to the register (every change records who made it).")
         return True
     return False
 
@@ -654,7 +654,7 @@ def render() -> None:
     today = date.today()
     register = ui.register_version()
     risk = ui.risk_scores()
-    table = ui.register_table(la, rm.data, register, risk, today)
+    table = rm.detail_only(ui.register_table(la, rm.data, register, risk, today))  # a DSIM: own districts
     sectors = rm.schools(la).set_index("urn")["sector"]
     table = cut(table.assign(sector=table["urn"].map(sectors)), la, chosen.phase, chosen.sector)
     st.text(f"{chosen.describe()}. Scheme: {scheme.title}. Level names: {', '.join(names.values())}.")
@@ -672,9 +672,12 @@ def render() -> None:
     elif section == "Reviews and notes":
         _reviews_section(table, la, who)
     elif section == "First register":
-        _first_register_section(la, ui.proposals(la, rm.data, register, risk, today), scheme, names, who)
-    else:
+        _first_register_section(la, rm.detail_only(ui.proposals(la, rm.data, register, risk, today)), scheme,
+                                names, who)
+    elif rm.viewer is not None and rm.viewer.role == "director":
         _settings_section(la, scheme, who)
+    else:
+        st.info("Only a director may change the LA's register settings.")
 
 
 render()

@@ -75,7 +75,7 @@ def render() -> None:
     if model is None or meta is None:
         st.info(risk.TRAIN_HINT)
         return
-    table = risk.register(rm, model, chosen.la)
+    table = rm.detail_only(risk.register(rm, model, chosen.la), "URN")
     as_of = rm.data_date()
     st.caption(
         "Risk = the model's probability that the school's next graded inspection is Requires improvement or "

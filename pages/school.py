@@ -257,8 +257,10 @@ def render() -> None:
     render_header(profile)
     render_lineage(profile, rm)
     render_due(profile)
-    render_risk(profile)
-    render_register(profile, rm)
+    if rm.sees_detail(profile.urn) and rm.viewer is not None and rm.viewer.sees_named_risk:
+        render_risk(profile)
+    if rm.sees_detail(profile.urn) and rm.viewer is not None and rm.viewer.role in ("director", "dsim"):
+        render_register(profile, rm)
     render_timeline(profile)
     render_trends(profile)
 

@@ -3,22 +3,21 @@
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from signin import signed_in_app
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
 PAGES = ["pages/overview.py", "pages/movement.py", "pages/districts.py", "pages/school.py",
          "pages/risk_register.py", "pages/model_card.py", "pages/data_status.py"]
 
 
 def test_home_renders(app_env: Path) -> None:
-    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at = signed_in_app(timeout=60)
     assert not at.exception
     assert at.title, "the home page shows a title"
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_each_page_renders(app_env: Path, page: str) -> None:
-    at = AppTest.from_file(str(APP), default_timeout=60)
+    at = signed_in_app(timeout=60)
     at.switch_page(page)
     at.run()
     assert not at.exception, at.exception

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from signin import signed_in_app
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,9 +27,7 @@ LABELS = {"1": "Outstanding", "2": "Good", "3": "Requires improvement", "4": "In
 
 
 def _page(page: str, **params: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.query_params.update(params)
-    at.run()  # AppTest needs one run (the home page) before switching to a page declared with a url_path
+    at = signed_in_app(query_params=params)  # signed in through the form, on the home page
     assert not at.exception, at.exception
     if page != "pages/overview.py":
         at.switch_page(page)

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from signin import signed_in_app
 from streamlit.testing.v1 import AppTest
 
 from analytics.freshness import age_text, describe, is_stale, whole_months
@@ -89,10 +90,7 @@ def test_whole_months_counts_complete_months_only() -> None:
 
 def open_page(page: str | None = None, **params: str) -> AppTest:
     """Run the app on `page` (None = home) with URL query parameters; the one way these tests open a page."""
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    if params:
-        at.query_params.update(params)
-    at.run()  # the first run declares the menu: switching pages then runs app.py around the page
+    at = signed_in_app(timeout=120, query_params=dict(params))  # the first run declares the menu
     if page is not None:
         at.switch_page(page)
         at.run()

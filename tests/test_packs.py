@@ -22,6 +22,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from pypdf import PdfReader
+from signin import signed_in_app
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -261,9 +262,7 @@ def frame_rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
 
 def open_page(page: str, la: str) -> AppTest:
     """The page for an LA (the one place the AppTests here open a page)."""
-    at = AppTest.from_file(str(APP), default_timeout=180)
-    at.query_params["la"] = la
-    at.run()
+    at = signed_in_app(timeout=180, query_params={"la": la})
     at.switch_page(page)
     at.run()
     assert not at.exception, at.exception

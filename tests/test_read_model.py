@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from signin import signed_in_app
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -23,9 +24,7 @@ from analytics import derived, lineage, queries
 from analytics import school_profile as sp
 from analytics.due_dates import last_inspections, school_due
 from analytics.risk.listing import risk_listing
-from analytics.scope import Scope
 from analytics.store.engine import make_engine
-from ui.read import SCOPE_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -82,8 +81,7 @@ def kent_mapping(folder: Path) -> Path:
 def test_a_cli_import_shows_in_the_next_rerun_without_clearing_caches(
     own_database: Path, tmp_path: Path
 ) -> None:
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.query_params["la"] = "Kent"
+    at = signed_in_app(query_params={"la": "Kent"})
     at.switch_page("pages/districts.py")
     at.run()
     assert not at.exception, at.exception
@@ -95,9 +93,7 @@ def test_a_cli_import_shows_in_the_next_rerun_without_clearing_caches(
     at.run()  # the same session, the same process, caches untouched
     assert not at.exception, at.exception
     assert "postcode-areas" in at.selectbox(key="_w_scheme").options
-    fresh = AppTest.from_file(str(APP), default_timeout=120)  # and a new session
-    fresh.query_params["la"] = "Kent"
-    fresh.query_params["scheme"] = "postcode-areas"
+    fresh = signed_in_app(query_params={"la": "Kent", "scheme": "postcode-areas"})  # and a new session
     fresh.switch_page("pages/districts.py")
     fresh.run()
     assert not fresh.exception, fresh.exception
@@ -121,10 +117,8 @@ def test_a_one_la_scope_never_shows_another_las_school(app_env: Path, page: str)
         rows = list(csv.DictReader(handle))
     rutland = {int(r["URN"]) for r in rows if r["Local authority"] == "Rutland"}
     kent_school = next(r["URN"] for r in rows if r["Local authority"] == "Kent")
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.session_state[SCOPE_KEY] = Scope.la("Rutland")
-    at.query_params["la"] = "Kent"  # asks for another LA: refused, never shown
-    at.query_params["urn"] = kent_school
+    # a director of Rutland whose link asks for another LA and a Kent school: refused, never shown
+    at = signed_in_app(la="Rutland", query_params={"la": "Kent", "urn": kent_school})
     at.switch_page(page)
     at.run()
     assert not at.exception, at.exception

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import streamlit as st
+from signin import signed_in_app
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
@@ -26,10 +27,8 @@ LA = "Kent"  # large, with special schools, PRUs and nursery schools
 
 
 def _page(page: str, **params: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=300)
+    at = signed_in_app(timeout=300, query_params=params)  # the link's parameters from the start
     at.switch_page(page)
-    for key, value in params.items():
-        at.query_params[key] = value
     return at.run()
 
 

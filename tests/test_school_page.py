@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from signin import signed_in_app
 from streamlit.testing.v1 import AppTest
 
 from analytics.ingest.registry import GIAS_LINKS_FILE, OFSTED_FILE, OFSTED_MI_FILE
@@ -50,7 +51,7 @@ def first_row(condition) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 
 def render(urn: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=90)
+    at = signed_in_app(timeout=90)
     at.switch_page("pages/school.py")
     at.query_params["urn"] = urn
     at.run()
@@ -180,7 +181,7 @@ def test_not_a_number_is_a_clear_message(app_env: Path) -> None:
 
 def test_search_then_choose_writes_the_deep_link(app_env: Path) -> None:
     row = first_row(lambda r: r["Postcode"] != "" and r["Overall effectiveness"] in LABELS)
-    at = AppTest.from_file(str(APP), default_timeout=90)
+    at = signed_in_app(timeout=90)
     at.switch_page("pages/school.py")
     at.run()
     assert not at.exception

@@ -22,6 +22,7 @@ EXPECTED: dict[str, Any] = {
     "server.enableCORS": True,
     "server.enableStaticServing": False,
     "browser.gatherUsageStats": False,
+    "server.address": "127.0.0.1",
 }
 MAX_UPLOAD_MB = 50  # "small": well under Streamlit's 200 MB default
 

@@ -74,7 +74,14 @@ def download_buttons(frame: pd.DataFrame, name: str, key: str) -> None:
     left, right = st.columns(2)
     stem = safe_filename(name)
     left.download_button(
-        "Download CSV", to_csv(frame), f"{stem}.csv", "text/csv", key=f"{key}-csv", icon=":material/download:"
+        "Download CSV",
+        to_csv(frame),
+        f"{stem}.csv",
+        "text/csv",
+        key=f"{key}-csv",
+        icon=":material/download:",
+        on_click=log_export,
+        args=(f"{stem}.csv", len(frame)),
     )
     right.download_button(
         "Download XLSX",
@@ -83,7 +90,18 @@ def download_buttons(frame: pd.DataFrame, name: str, key: str) -> None:
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}-xlsx",
         icon=":material/download:",
+        on_click=log_export,
+        args=(f"{stem}.xlsx", len(frame)),
     )
+
+
+def log_export(filename: str, rows: int) -> None:
+    """Every download is logged (who, when, which file)."""
+    from analytics.access import log_event
+    from ui.read import current_viewer, engine
+
+    person = current_viewer()
+    log_event(engine(), person.email if person else "(not signed in)", "export", f"{filename} ({rows} rows)")
 
 
 def chart_with_alternative(fig: go.Figure, table: pd.DataFrame, summary: str, *, name: str, key: str) -> None:

@@ -10,6 +10,7 @@ viewer's scope here, never in the page.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,7 +19,8 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from analytics import comparison, derived, queries
+from analytics import access, comparison, derived, queries, suppression
+from analytics.access import Viewer
 from analytics.config import get_settings
 from analytics.districts import district_of
 from analytics.localauthorities import default_la
@@ -58,16 +60,55 @@ def data_key() -> DataKey:
     return DataKey(get_settings().database_url, data_version(engine()))
 
 
-SCOPE_KEY = "viewer_scope"
+SESSION_KEY = "auth_session"
+
+
+@dataclass
+class Session:
+    """A signed-in session, kept in session_state[SESSION_KEY] (no widget uses that key: a visitor cannot set
+    it). The sign-in gate (`ui.auth`) creates it and refreshes `viewer` from the store on every app run."""
+
+    viewer: Viewer
+    since: float
+    seen: float
+
+
+def session_problem(session: Session, clock: float) -> str | None:
+    """Why a session may no longer read (expired, idle too long), or None."""
+    settings = get_settings()
+    if clock - session.since > settings.session_hours * 3600:
+        return "Your session has expired: please sign in again."
+    if clock - session.seen > settings.session_timeout_minutes * 60:
+        return "You were inactive for too long: please sign in again."
+    return None
+
+
+def current_viewer() -> Viewer | None:
+    """The signed-in person, or None: nobody signed in, or the session expired or idle too long.
+
+    Checked on every read, whichever script runs (app.py's gate or a page script run on its own), so the
+    read layer fails closed by itself."""
+    session = st.session_state.get(SESSION_KEY)
+    if not isinstance(session, Session) or session_problem(session, time.time()) is not None:
+        return None
+    return session.viewer
 
 
 def viewer_scope() -> Scope:
-    """What the person looking may see: all of England until login exists (the access issue sets it at login).
+    """What the person looking may see: their role's county scope; no school at all when nobody is signed
+    in (or the session has expired)."""
+    person = current_viewer()
+    return access.NO_SCHOOLS if person is None else scope_of(person)
 
-    Kept in session_state under SCOPE_KEY, which no widget uses (a visitor cannot set it).
-    """
-    found = st.session_state.get(SCOPE_KEY)
-    return found if isinstance(found, Scope) else Scope.england()
+
+@st.cache_data(show_spinner=False, ttl=60, max_entries=256)
+def _scopes(person: Viewer, data: DataKey) -> tuple[Scope, tuple[int, ...] | None]:
+    """The person's county scope and named-detail URNs (signatories may change: a minute's cache)."""
+    return access.county_scope(engine(), person), access.detail_urns(engine(), person)
+
+
+def scope_of(person: Viewer) -> Scope:
+    return _scopes(person, data_key())[0]
 
 
 # ------------------------------------------------------------------------------------------ cached frames
@@ -207,10 +248,43 @@ class Reader:
 
     data: DataKey
     scope: Scope
+    viewer: Viewer | None = None
 
     @property
     def version(self) -> int:
         return self.data.version
+
+    def detail_urns(self) -> tuple[int, ...] | None:
+        """Schools whose named detail (register, notes, risk) the viewer may see; None = all in scope."""
+        if self.viewer is None:
+            return ()
+        return _scopes(self.viewer, self.data)[1]
+
+    def sees_detail(self, urn: int) -> bool:
+        allowed = self.detail_urns()
+        return (allowed is None or int(urn) in allowed) and self.knows_school(int(urn))
+
+    def detail_only(self, frame: pd.DataFrame, column: str = "urn") -> pd.DataFrame:
+        """Rows of a frame of named schools the viewer may see in detail (register, risk)."""
+        allowed = self.detail_urns()
+        return frame if allowed is None else frame.loc[frame[column].isin(allowed)]
+
+    @property
+    def counts_only(self) -> bool:
+        """No lists of named schools (members, logged out)."""
+        return self.viewer is None or self.viewer.counts_only
+
+    def suppressed(self, frame: pd.DataFrame, counts: list[str], shares: dict[str, str] | None = None
+                   ) -> pd.DataFrame:
+        """A table of figures as this viewer may see it: for members, pupil-derived `counts` at or below the
+        threshold are suppressed (`analytics.suppression`), with each share (column -> its count column)."""
+        if not self.counts_only:
+            return frame
+        out = suppression.suppress_table(frame, counts)
+        for share, count in (shares or {}).items():
+            out[share] = out[share].astype(object).where(out[count] != suppression.SUPPRESSED,
+                                                         suppression.SUPPRESSED)
+        return out
 
     def la_names(self) -> list[str]:
         return _la_names(self.data, self.scope)
@@ -290,4 +364,4 @@ class Reader:
 
 def reader() -> Reader:
     """The reader for this run: the current data version and the viewer's scope."""
-    return Reader(data_key(), viewer_scope())
+    return Reader(data_key(), viewer_scope(), current_viewer())

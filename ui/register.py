@@ -7,7 +7,6 @@ newest audit id: every register change bumps it) and the risk scores themselves,
 from __future__ import annotations
 
 import dataclasses
-import re
 from datetime import date
 
 import pandas as pd
@@ -18,32 +17,16 @@ from analytics.register import audit, impact, listing, meeting, rules
 from analytics.register.base import RegisterError
 from ui.read import DataKey, engine
 
-EDITOR = "register_editor"
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
 
 def editor() -> str | None:
-    """Who is making changes: until login exists, the email typed in the sidebar (kept across pages).
+    """Who is making changes: the signed-in person when their role may edit the register (director, DSIM),
+    else None (the pages then refuse to save). The one place the pages ask."""
+    from ui.read import current_viewer
 
-    The one place the pages ask; once login lands, return the logged-in user's email here instead.
-    """
-    st.session_state.setdefault(EDITOR, "")
-    st.session_state[f"_w_{EDITOR}"] = st.session_state[EDITOR]
-    st.sidebar.text_input(
-        "Your email (recorded with every change)",
-        key=f"_w_{EDITOR}",
-        placeholder="name@council.gov.uk",
-        on_change=_keep_editor,
-    )
-    typed = str(st.session_state[EDITOR]).strip()
-    if typed and not EMAIL.match(typed):
-        st.sidebar.warning("That is not an email address.")
+    person = current_viewer()
+    if person is None or person.role not in ("director", "dsim"):
         return None
-    return typed.lower() or None
-
-
-def _keep_editor() -> None:
-    st.session_state[EDITOR] = st.session_state[f"_w_{EDITOR}"]
+    return person.email
 
 
 def register_version() -> int:

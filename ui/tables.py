@@ -82,7 +82,14 @@ def show_school_table(
     column_config: Mapping[str, Any] | None = None,
     height: int | Literal["auto"] = "auto",
 ) -> None:
-    """A table with a link to each school's page, and CSV/XLSX downloads of the same rows (URN, no links)."""
+    """A table with a link to each school's page, and CSV/XLSX downloads of the same rows (URN, no links).
+
+    Viewers who see counts only (members) get a sentence instead: never a list of named schools."""
+    from ui.read import reader
+
+    if reader().counts_only:
+        st.text(f"{len(table)} schools: lists of named schools are not shown to your role.")
+        return
     shown = table.assign(**{LINK: ["Open" for _ in table["URN"]]})
     config = fitted_config(
         shown,

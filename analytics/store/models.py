@@ -358,3 +358,35 @@ class RegisterAudit(SQLModel, table=True):
     old_value: str | None = Field(default=None, description="JSON of the changed fields before")
     new_value: str | None = Field(default=None, description="JSON of the changed fields after")
     reason: str | None = None
+
+
+class Account(SQLModel, table=True):
+    """A person who may sign in: role and scope (LA, districts, school), argon2 hash, lock-out state.
+
+    Production sign-in (OIDC) maps the identity's email to an account; such accounts may have no password.
+    """
+
+    __tablename__ = "account"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(index=True, unique=True)
+    role: str = Field(description="director / dsim / member / headteacher / analyst / admin")
+    la_name: str | None = Field(default=None, description="None = every LA in the store")
+    districts: str | None = Field(default=None, description="JSON list of district names (dsim)")
+    urn: int | None = Field(default=None, description="the headteacher's school")
+    memorandum_signed: bool = False
+    password_hash: str | None = None
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AccessLog(SQLModel, table=True):
+    """Who did what when: login, failed login, export, denied, sign-out."""
+
+    __tablename__ = "access_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    email: str = Field(index=True)
+    event: str = Field(description="login / failed login / locked / export / denied / logout")
+    detail: str | None = None

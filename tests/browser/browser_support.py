@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page
+from signin import DIRECTOR, PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -40,6 +41,7 @@ class AppServer:
 
     url: str
     log: Path
+    database_url: str = ""
 
     def log_tail(self, chars: int = 3000) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
@@ -84,9 +86,29 @@ def wait_idle(page: Page) -> None:
     page.locator(IDLE).wait_for(state="attached")
 
 
-def open_page(page: Page, path: str) -> None:
+def sign_in_if_asked(page: Page, login: tuple[str, str] = (DIRECTOR, PASSWORD)) -> bool:
+    """When the page shows the sign-in form, sign in through it (default: the director over every LA that the
+    `app_server` fixture creates); True if it did. The app then shows the page the address asked for."""
+    form = page.locator("[data-testid='stForm']").filter(has=page.get_by_label("Password", exact=True))
+    if form.count() == 0:
+        return False
+    email, password = login
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_idle(page)
+    page.get_by_label("Password", exact=True).wait_for(state="detached")
+    wait_idle(page)
+    return True
+
+
+def open_page(page: Page, path: str, login: tuple[str, str] | None = (DIRECTOR, PASSWORD)) -> None:
+    """Go to `path` (a new browser session each time) and, unless `login` is None, sign in through the form
+    as that (email, password): the page at `path` then shows, its query parameters kept."""
     page.goto(path)
     wait_idle(page)
+    if login is not None:
+        sign_in_if_asked(page, login)
 
 
 def assert_no_exception(page: Page, where: str, server: AppServer) -> None:

@@ -50,6 +50,10 @@ def _healthy(url: str) -> bool:
 def app_server(demo_sqlite: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """`streamlit run app.py` on a free port (demo SQLite: `init-demo` stored the early-warning model too);
     yields its URL, then stops it."""
+    from signin import ensure_account
+
+    database_url = f"sqlite:///{demo_sqlite}"
+    ensure_account(database_url)  # the director over every LA that open_page signs in as
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
@@ -67,7 +71,7 @@ def app_server(demo_sqlite: Path, tmp_path_factory: pytest.TempPathFactory) -> I
                 tail = AppServer(url, log_path).log_tail()
                 pytest.fail(f"streamlit did not become healthy at {url}:\n{tail}")
             time.sleep(0.5)
-        yield AppServer(url, log_path)
+        yield AppServer(url, log_path, database_url)
     finally:
         process.terminate()
         try:

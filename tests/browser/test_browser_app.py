@@ -1,4 +1,5 @@
-"""End-to-end in headless Chromium: the menu shows the declared pages, each opens from it, axe-core passes."""
+"""End-to-end in headless Chromium, signed in as a director over every LA (and an administrator for the Users
+page): the menu shows the declared pages the role may open, each opens from it, axe-core passes."""
 
 from __future__ import annotations
 
@@ -19,10 +20,14 @@ from browser_support import (
     wait_idle,
 )
 from playwright.sync_api import Locator, Page
+from signin import DIRECTOR, PASSWORD, ensure_account
+
+from analytics.access import Viewer
 
 pytestmark = pytest.mark.browser
 
 PAGES = declared_pages()
+DIRECTOR_PAGES = [p for p in PAGES if Viewer("d@x.uk", "director").may_open("" if p.default else p.url_path)]
 NAV_LINK = "[data-testid='stSidebarNav'] [data-testid='stSidebarNavLink']"
 
 
@@ -57,14 +62,15 @@ def test_app_py_declares_pages() -> None:
 def test_menu_lists_exactly_the_declared_pages(app_page: Page, app_server: AppServer) -> None:
     open_page(app_page, "/")
     assert_no_exception(app_page, "home", app_server)
-    assert _nav_labels(app_page) == [p.title for p in PAGES], "menu differs from the pages declared in app.py"
+    wanted = [p.title for p in DIRECTOR_PAGES]
+    assert _nav_labels(app_page) == wanted, "menu differs from the director's pages declared in app.py"
     hrefs = [href or "" for href in (a.get_attribute("href") for a in app_page.locator(NAV_LINK).all())]
-    assert [re.sub(r"^https?://[^/]+", "", h) for h in hrefs] == [_url(p) for p in PAGES]
+    assert [re.sub(r"^https?://[^/]+", "", h) for h in hrefs] == [_url(p) for p in DIRECTOR_PAGES]
 
 
-@pytest.mark.parametrize("declared", PAGES, ids=[p.url_path for p in PAGES])
+@pytest.mark.parametrize("declared", DIRECTOR_PAGES, ids=[p.url_path for p in DIRECTOR_PAGES])
 def test_navigate_to_page_through_menu(app_page: Page, app_server: AppServer, declared: DeclaredPage) -> None:
-    start = next(p for p in PAGES if p != declared)  # start elsewhere so the click really navigates
+    start = next(p for p in DIRECTOR_PAGES if p != declared)  # start elsewhere so the click really navigates
     open_page(app_page, _url(start))
     link = _nav_link(app_page, declared.title)
     assert link.count() == 1, f"menu has no single link titled {declared.title!r}"
@@ -83,7 +89,10 @@ def test_navigate_to_page_through_menu(app_page: Page, app_server: AppServer, de
 def test_accessibility_scan(
     app_page: Page, app_server: AppServer, axe_source: Path, declared: DeclaredPage
 ) -> None:
-    open_page(app_page, _url(declared))
+    login = (DIRECTOR, PASSWORD)  # or an administrator for the pages only administrators open
+    if declared not in DIRECTOR_PAGES:
+        login = (ensure_account(app_server.database_url, "admin"), PASSWORD)
+    open_page(app_page, _url(declared), login=login)
     app_page.locator(IDLE).wait_for(state="attached")
     assert_no_exception(app_page, declared.title, app_server)
     assert_accessible(app_page, axe_source, _url(declared))

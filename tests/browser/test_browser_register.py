@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from browser_support import ROOT, AppServer, assert_accessible, assert_no_exception, open_page, wait_idle
 from playwright.sync_api import Page
+from signin import PASSWORD, ensure_account
 
 pytestmark = pytest.mark.browser
 
@@ -35,13 +36,9 @@ def test_record_a_level_and_see_it_everywhere(
     app_page: Page, app_server: AppServer, axe_source: Path
 ) -> None:
     urn, name = _school()
-    open_page(app_page, "/")  # the app's own entry first: navigation is declared by app.py
-    open_page(app_page, f"/register?la={LA}")
+    ensure_account(app_server.database_url, "director", la=LA, email=EDITOR)
+    open_page(app_page, f"/register?la={LA}", login=(EDITOR, PASSWORD))  # signed in: changes record EDITOR
     assert_no_exception(app_page, "/register", app_server)
-    email = app_page.get_by_label("Your email (recorded with every change)")
-    email.fill(EDITOR)
-    email.press("Enter")
-    wait_idle(app_page)
     app_page.get_by_text("Record a decision", exact=True).click()
     wait_idle(app_page)
     app_page.get_by_role("combobox", name=re.compile("^School")).click()
