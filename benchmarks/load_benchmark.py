@@ -79,6 +79,9 @@ WATCH_JS = """() => {
 SETTLED_JS = f"""() => window.__ran === true && document.querySelector("{SETTLED}") !== null
   && document.querySelectorAll("{SKELETON}").length === 0"""
 
+SIGNED_IN_OR_REFUSED_JS = """() => document.querySelector("input[type='password']") === null
+  || document.querySelector("[data-testid='stAlert']") !== null"""
+
 
 @dataclass
 class Results:
@@ -233,7 +236,9 @@ async def sign_in(page: Any, base: str, path: str, email: str, results: Results)
     await page.evaluate(WATCH_JS)
     started = time.perf_counter()
     await page.get_by_role("button", name="Sign in").click()
-    await page.get_by_label("Password", exact=True).wait_for(state="detached", timeout=PAGE_TIMEOUT_MS)
+    await page.wait_for_function(SIGNED_IN_OR_REFUSED_JS, timeout=PAGE_TIMEOUT_MS)
+    if await page.locator("input[type='password']").count():
+        raise RuntimeError("sign-in refused")
     return await settle(page, started)
 
 
