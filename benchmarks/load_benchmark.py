@@ -393,6 +393,7 @@ def main() -> int:
     with demo_database(args) as url:
         emails = add_directors(url, args.sessions)
         with app_server(url) as (base, server):
+            print(f"Server up at {base}: {args.sessions} session(s), {args.rounds} round(s)", file=sys.stderr)
             started = time.perf_counter()
             results = asyncio.run(drive(base, url, emails, args.rounds, args.max_seconds))
             elapsed = time.perf_counter() - started
