@@ -231,7 +231,7 @@ async def settle(page: Any, started: float) -> float:
 async def sign_in(page: Any, base: str, path: str, email: str, results: Results) -> float:
     """Open `path` (a new Streamlit session), sign in through the form; seconds from Sign in to settled."""
     started = time.perf_counter()
-    await page.goto(base + path)
+    await page.goto(base + path, wait_until="commit", timeout=PAGE_TIMEOUT_MS)  # 20 tabs load slowly
     await page.get_by_label("Password", exact=True).wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
     await page.locator(SETTLED).wait_for(state="attached", timeout=PAGE_TIMEOUT_MS)
     results.add("(sign-in form)", time.perf_counter() - started)
@@ -281,6 +281,7 @@ async def session(browser: Any, base: str, email: str, urn: str, rounds: int, re
                   first: asyncio.Event, stagger: float) -> None:
     await asyncio.sleep(stagger)
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = await context.new_page()
     try:
         for _ in range(rounds):
