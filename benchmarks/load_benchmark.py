@@ -1,0 +1,407 @@
+"""Load benchmark (issue 13): N signed-in browser sessions at once on the main pages during a monthly import.
+
+Usage: python benchmarks/load_benchmark.py [--sessions 20] [--rounds 2] [--max-seconds 600]
+                                           [--database-url URL | --sqlite] [--lite]
+
+Without --database-url: a private schema on the PostgreSQL server (default
+postgresql+psycopg://postgres@127.0.0.1:5432/test, or TEST_DATABASE_URL), filled like `init-demo` from the
+bundled files except the monthly Ofsted MI sample (imported during the run), dropped at the end. --sqlite
+builds a temporary SQLite file instead. Building takes minutes; --database-url takes a store already built by
+`init-demo` (the monthly import then re-imports the sample: rows updated, read model refreshed).
+
+Adds N director accounts, starts `streamlit run app.py` on 127.0.0.1 (a free port), then drives N sessions at
+once in one headless Chromium (/usr/bin/chromium; one browser context per session). Each round of a session:
+open "/" and sign in through the form (Overview), click the sidebar links to Movement, Districts, Risk
+register and Register, then open a school's deep link (/school?urn=..., a new session: signs in again). A
+page's time runs from the click (Sign in or the menu link) to settled: a script run started and ended, no
+skeleton left.
+Once a first page has settled, `python -m analytics import ofsted-mi <sample>` runs in a subprocess on the
+same database. The sessions stop at --max-seconds (pages not reached are not counted).
+
+Prints p50/p95 per page and overall, failures (exception boxes shown, timeouts, errors), the import's duration
+and the server's peak resident memory (VmHWM). Target (issue 13): no failures, p95 under 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from page_benchmark import (  # noqa: E402  (the shared settled detection, launch flags and helpers)
+    APP,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SETTLED,
+    SKELETON,
+    _free_port,
+    first_graded_urn,
+)
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PASSWORD = "load benchmark password"  # noqa: S105 (throwaway accounts)
+EXCEPTION = "[data-testid='stException']"
+MENU = ("Movement", "Districts", "Risk register", "Register")  # sidebar links, in order, after the Overview
+TARGET_P95_S = 5.0
+PAGE_TIMEOUT_MS = 180_000
+
+#: Marks the page as "a script run has started since the last mark" (set by a MutationObserver on stApp).
+WATCH_JS = """() => {
+  window.__ran = false;
+  if (!window.__watch) {
+    window.__watch = new MutationObserver((records) => {
+      for (const r of records) {
+        if (r.oldValue === 'running' || r.target.getAttribute(r.attributeName) === 'running') {
+          window.__ran = true;
+        }
+      }
+    });
+    window.__watch.observe(document, {attributes: true, subtree: true, attributeOldValue: true,
+                                      attributeFilter: ['data-test-script-state']});
+  }
+}"""
+SETTLED_JS = f"""() => window.__ran === true && document.querySelector("{SETTLED}") !== null
+  && document.querySelectorAll("{SKELETON}").length === 0"""
+
+SIGNED_IN_OR_REFUSED_JS = """() => document.querySelector("input[type='password']") === null
+  || document.querySelector("[data-testid='stAlert']") !== null"""
+
+
+@dataclass
+class Results:
+    times: dict[str, list[float]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    import_seconds: float | None = None
+    import_outcome: str = "not started"
+    import_process: Any = None
+    during_import: list[float] = field(default_factory=list)
+    sessions_done: int = 0
+
+    def add(self, page: str, seconds: float) -> None:
+        self.times.setdefault(page, []).append(seconds)
+        if self.import_outcome == "running" and page != "(sign-in form)":
+            self.during_import.append(seconds)
+
+
+# ---------------------------------------------------------------- the database
+
+
+def build_store(url: str, progress: Any) -> None:
+    """Like `init-demo`, without the monthly MI sample (the run imports it), then train the model."""
+    from analytics.derived import refresh
+    from analytics.ingest.registry import IMPORTERS, OFSTED_MI_FILE
+    from analytics.risk.training import ensure_trained
+    from analytics.store.engine import make_engine, migrate
+
+    engine = make_engine(url)
+    migrate(engine)
+    for importer in IMPORTERS.values():
+        for bundled in importer.bundled:
+            if bundled.path != OFSTED_MI_FILE:
+                result = importer.load(engine, bundled.path, **bundled.options)
+                progress(f"{importer.kind}: {bundled.path.name}: {result.rows_read:,} rows")
+    refresh(engine, progress=progress)
+    ensure_trained(engine, progress)
+    engine.dispose()
+
+
+@contextmanager
+def demo_database(args: argparse.Namespace) -> Iterator[str]:
+    """The database URL: given, a temporary SQLite file, or a private PostgreSQL schema dropped afterwards."""
+    if args.database_url:
+        yield args.database_url
+        return
+    def progress(message: str) -> None:
+        print(f"  {message}", file=sys.stderr)
+
+    started = time.perf_counter()
+    if args.sqlite:
+        with tempfile.TemporaryDirectory(prefix="load-bench-") as folder:
+            url = f"sqlite:///{Path(folder) / 'load.db'}"
+            build_store(url, progress)
+            print(f"Built the demo store (SQLite) in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+            yield url
+        return
+    from sqlalchemy import create_engine, text
+
+    schema = f"load_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+        build_store(url, progress)
+        print(f"Built the demo store (PostgreSQL schema {schema}) in {time.perf_counter() - started:.0f} s",
+              file=sys.stderr)
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def add_directors(url: str, count: int) -> list[str]:
+    """`count` director accounts over every LA (existing ones get PASSWORD again); their emails."""
+    from analytics import access
+    from analytics.access import AccountSpec
+    from analytics.store.engine import make_engine
+
+    engine = make_engine(url)
+    emails = [f"load-director-{n:02d}@bench.example" for n in range(count)]
+    for email in emails:
+        if access.viewer(engine, email) is None:
+            access.add_account(engine, AccountSpec(email, "director", None), PASSWORD)
+        else:
+            access.reset_password(engine, email, PASSWORD)
+    engine.dispose()
+    return emails
+
+
+# ---------------------------------------------------------------- the server
+
+
+@contextmanager
+def app_server(url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address",
+         "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": url},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:  # noqa: S310
+                    if response.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("streamlit did not start")
+            time.sleep(0.3)
+        yield base, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The process's peak resident set (VmHWM, Linux), else its current RSS through psutil, in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        return float(psutil.Process(pid).memory_info().rss) / 2**20
+    except Exception:  # noqa: BLE001 (no psutil, or the process is gone)
+        return None
+
+
+# ---------------------------------------------------------------- the sessions
+
+
+async def settle(page: Any, started: float) -> float:
+    await page.wait_for_function(SETTLED_JS, timeout=PAGE_TIMEOUT_MS)
+    return time.perf_counter() - started
+
+
+async def sign_in(page: Any, base: str, path: str, email: str, results: Results) -> float:
+    """Open `path` (a new Streamlit session), sign in through the form; seconds from Sign in to settled."""
+    started = time.perf_counter()
+    await page.goto(base + path, wait_until="commit", timeout=PAGE_TIMEOUT_MS)  # 20 tabs load slowly
+    await page.get_by_label("Password", exact=True).wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
+    await page.locator(SETTLED).wait_for(state="attached", timeout=PAGE_TIMEOUT_MS)
+    results.add("(sign-in form)", time.perf_counter() - started)
+    await page.get_by_label("Email", exact=True).fill(email)
+    await page.get_by_label("Password", exact=True).fill(PASSWORD)
+    await page.evaluate(WATCH_JS)
+    started = time.perf_counter()
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_function(SIGNED_IN_OR_REFUSED_JS, timeout=PAGE_TIMEOUT_MS)
+    if await page.locator("input[type='password']").count():
+        raise RuntimeError("sign-in refused")
+    return await settle(page, started)
+
+
+async def click_menu(page: Any, title: str) -> float:
+    await page.evaluate(WATCH_JS)
+    started = time.perf_counter()
+    # The accessible name starts with the icon's ligature text ("swap_vert Movement"): match the title's end.
+    name = re.compile(rf"(^|\s){re.escape(title)}$")
+    await page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=name).click()
+    return await settle(page, started)
+
+
+async def check(page: Any, label: str, results: Results) -> None:
+    if await page.locator(EXCEPTION).count():
+        results.failures.append(f"{label}: exception shown")
+
+
+async def one_round(page: Any, base: str, email: str, urn: str, results: Results,
+                    first: asyncio.Event) -> None:
+    steps: list[tuple[str, Any]] = [("Overview", lambda: sign_in(page, base, "/", email, results))]
+    steps += [(title, lambda title=title: click_menu(page, title)) for title in MENU]
+    steps.append(("School (deep link)", lambda: sign_in(page, base, f"/school?urn={urn}", email, results)))
+    for label, step in steps:
+        try:
+            seconds = await step()
+        except Exception as error:  # noqa: BLE001 (a timeout or a broken page is a failure, counted)
+            detail = str(error).splitlines()[0] if str(error) else ""
+            results.failures.append(f"{label} ({email}): {type(error).__name__}: {detail}")
+            return  # the session's state is unknown: start the next round afresh
+        results.add(label, seconds)
+        await check(page, label, results)
+        first.set()
+
+
+async def session(browser: Any, base: str, email: str, urn: str, rounds: int, results: Results,
+                  first: asyncio.Event, stagger: float) -> None:
+    await asyncio.sleep(stagger)
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    page = await context.new_page()
+    try:
+        for _ in range(rounds):
+            await one_round(page, base, email, urn, results, first)
+        results.sessions_done += 1
+    finally:
+        await context.close()
+
+
+async def monthly_import(url: str, results: Results, first: asyncio.Event) -> None:
+    """Once the first page has settled: the monthly MI import in a subprocess on the same database."""
+    from analytics.ingest.registry import OFSTED_MI_FILE
+
+    await first.wait()
+    await asyncio.sleep(5)
+    started = time.perf_counter()
+    results.import_outcome = "running"
+    process = results.import_process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "analytics", "import", "ofsted-mi", str(OFSTED_MI_FILE), cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    results.import_seconds = time.perf_counter() - started
+    lines = output.decode(errors="replace").strip().splitlines()
+    results.import_outcome = f"exit {process.returncode}: {lines[0] if lines else ''}"
+    if process.returncode:
+        results.failures.append(f"monthly import: {results.import_outcome}")
+
+
+async def drive(base: str, url: str, emails: list[str], rounds: int, max_seconds: float) -> Results:
+    from playwright.async_api import async_playwright
+
+    results = Results()
+    first = asyncio.Event()
+    urn = first_graded_urn()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                                   args=CHROMIUM_ARGS)
+        importer = asyncio.create_task(monthly_import(url, results, first))
+        sessions = [session(browser, base, email, urn, rounds, results, first, stagger=0.5 * n)
+                    for n, email in enumerate(emails)]
+        try:
+            await asyncio.wait_for(asyncio.gather(*sessions), timeout=max_seconds)
+        except TimeoutError:
+            unfinished = len(emails) - results.sessions_done
+            results.failures.append(f"stopped at --max-seconds {max_seconds:g}: {unfinished} session(s) "
+                                    "unfinished (their pages in flight are not timed)")
+        if not first.is_set():
+            importer.cancel()
+            results.failures.append("no page settled: the monthly import was not started")
+        elif not importer.done():
+            try:
+                await asyncio.wait_for(importer, timeout=60)
+            except TimeoutError:
+                results.failures.append("monthly import still running at the end (killed)")
+                if results.import_process is not None:
+                    results.import_process.kill()
+                    await results.import_process.wait()
+        await browser.close()
+    return results
+
+
+# ---------------------------------------------------------------- report
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))]
+
+
+def report(results: Results, peak_mb: float | None, sessions: int, elapsed: float) -> None:
+    print(f"{sessions} concurrent sessions, {elapsed:.0f} s in all")
+    print(f"{'page':<24} {'visits':>6} {'p50 (s)':>8} {'p95 (s)':>8} {'max (s)':>8}")
+    everything = []
+    for page, values in results.times.items():
+        if page != "(sign-in form)":
+            everything += values
+        print(f"{page:<24} {len(values):>6} {statistics.median(values):>8.2f}"
+              f" {percentile(values, 0.95):>8.2f} {max(values):>8.2f}")
+    if everything:
+        p95 = percentile(everything, 0.95)
+        print(f"{'all pages':<24} {len(everything):>6} {statistics.median(everything):>8.2f} {p95:>8.2f}"
+              f" {max(everything):>8.2f}  (target: p95 < {TARGET_P95_S:g} s, no failures)")
+    if results.during_import:
+        during = results.during_import
+        print(f"{'(settled during import)':<24} {len(during):>6} {statistics.median(during):>8.2f}"
+              f" {percentile(during, 0.95):>8.2f} {max(during):>8.2f}")
+    imported = f"{results.import_seconds:.1f} s" if results.import_seconds is not None else "not finished"
+    print(f"monthly import: {imported} ({results.import_outcome})")
+    print(f"server peak RSS: {peak_mb:.0f} MB" if peak_mb is not None else "server peak RSS: unknown")
+    print(f"failures: {len(results.failures)}")
+    for failure in results.failures[:30]:
+        print(f"  - {failure}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="a store built by init-demo (default: build one)")
+    parser.add_argument("--sqlite", action="store_true", help="build the store on SQLite, not PostgreSQL")
+    parser.add_argument("--sessions", type=int, default=20, help="concurrent browser sessions")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of the pages per session")
+    parser.add_argument("--max-seconds", type=float, default=600, help="stop the sessions after this long")
+    parser.add_argument("--lite", action="store_true", help="quick check: 3 sessions, 1 round")
+    args = parser.parse_args()
+    if args.lite:
+        args.sessions, args.rounds = min(args.sessions, 3), 1
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    with demo_database(args) as url:
+        emails = add_directors(url, args.sessions)
+        with app_server(url) as (base, server):
+            print(f"Server up at {base}: {args.sessions} session(s), {args.rounds} round(s)", file=sys.stderr)
+            started = time.perf_counter()
+            results = asyncio.run(drive(base, url, emails, args.rounds, args.max_seconds))
+            elapsed = time.perf_counter() - started
+            peak = peak_rss_mb(server.pid)
+    report(results, peak, args.sessions, elapsed)
+    return 1 if results.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
