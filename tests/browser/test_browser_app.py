@@ -3,6 +3,7 @@ page): the menu shows the declared pages the role may open, each opens from it, 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from browser_support import (
     wait_idle,
 )
 from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from signin import DIRECTOR, PASSWORD, ensure_account
 
 from analytics.access import Viewer
@@ -73,6 +75,9 @@ def test_navigate_to_page_through_menu(app_page: Page, app_server: AppServer, de
     start = next(p for p in DIRECTOR_PAGES if p != declared)  # start elsewhere so the click really navigates
     open_page(app_page, _url(start))
     link = _nav_link(app_page, declared.title)
+    # The menu is drawn with the page: wait for the link before counting (a loaded machine draws slowly).
+    with contextlib.suppress(PlaywrightTimeout):
+        link.first.wait_for(state="visible", timeout=60_000)
     assert link.count() == 1, f"menu has no single link titled {declared.title!r}"
     link.click()
     app_page.wait_for_url(re.compile(rf"^https?://[^/]+{re.escape(_url(declared))}(\?.*)?$"))

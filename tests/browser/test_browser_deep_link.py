@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from pathlib import Path
 
 import pytest
 from browser_support import ROOT, AppServer, assert_accessible, assert_no_exception, open_page
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +30,11 @@ def test_deep_link_shows_the_school(app_page: Page, app_server: AppServer) -> No
     open_page(app_page, f"/school?urn={urn}")
     assert_no_exception(app_page, f"/school?urn={urn}", app_server)
     main = app_page.locator("[data-testid='stMain']")
-    assert main.get_by_text(name, exact=False).count() >= 1, f"/school?urn={urn} does not show {name!r}"
+    shown = main.get_by_text(name, exact=False)
+    # The header is drawn before the timeline: wait for it rather than count mid-render.
+    with contextlib.suppress(PlaywrightTimeout):
+        shown.first.wait_for(state="visible", timeout=60_000)
+    assert shown.count() >= 1, f"/school?urn={urn} does not show {name!r}"
     assert "urn=" + urn in app_page.url
 
 
