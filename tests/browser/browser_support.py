@@ -109,6 +109,16 @@ def open_page(page: Page, path: str, login: tuple[str, str] | None = (DIRECTOR, 
     wait_idle(page)
     if login is not None:
         sign_in_if_asked(page, login)
+    close_page_not_found(page)
+
+
+def close_page_not_found(page: Page) -> None:
+    """A fresh server's first session may flash Streamlit's "Page not found" dialog before its page list is
+    known, although the page itself is drawn: close it so that it does not cover the page or the menu."""
+    dialog = page.get_by_role("dialog").filter(has_text="Page not found")
+    if dialog.count():
+        dialog.get_by_role("button", name="Close").click()
+        wait_idle(page)
 
 
 def assert_no_exception(page: Page, where: str, server: AppServer) -> None:
