@@ -29,11 +29,9 @@ import asyncio
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,12 +43,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from page_benchmark import (  # noqa: E402  (the shared settled detection, launch flags and helpers)
-    APP,
     CHROMIUM,
     CHROMIUM_ARGS,
     SETTLED,
     SKELETON,
-    _free_port,
+    app_server,
     first_graded_urn,
 )
 
@@ -174,34 +171,6 @@ def add_directors(url: str, count: int) -> list[str]:
 
 
 # ---------------------------------------------------------------- the server
-
-
-@contextmanager
-def app_server(url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address",
-         "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env={**os.environ, "DATABASE_URL": url},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:  # noqa: S310
-                    if response.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("streamlit did not start")
-            time.sleep(0.3)
-        yield base, server
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def peak_rss_mb(pid: int) -> float | None:

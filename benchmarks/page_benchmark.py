@@ -29,9 +29,13 @@ import logging
 import os
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -200,22 +204,17 @@ def _url_of(case: str) -> str:
     raise SystemExit(f"{page} is not declared in app.py")
 
 
-def browser_timings(database_url: str, cases: list[str]) -> list[tuple[str, float, float]]:
-    """(case, first visit s, second visit s) in headless Chromium, navigation to settled."""
-    import subprocess
-    import urllib.request
-
-    from playwright.sync_api import sync_playwright
-
+@contextmanager
+def app_server(url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`streamlit run app.py` on a free loopback port against `url`: healthy when it yields, then stopped."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": database_url}
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address",
          "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": url},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    results = []
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -225,35 +224,43 @@ def browser_timings(database_url: str, cases: list[str]) -> list[tuple[str, floa
                         break
             except OSError:
                 pass
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit("streamlit did not start")
             time.sleep(0.3)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-            )
-            for case in cases:
-                visits = []
-                for _ in range(2):
-                    page = browser.new_page(viewport={"width": 1400, "height": 900})
-                    page.goto(base + _url_of(case))
-                    page.get_by_label("Email", exact=True).fill(BENCH_EMAIL)
-                    page.get_by_label("Password", exact=True).fill(BENCH_PASSWORD)
-                    started = time.perf_counter()
-                    page.get_by_role("button", name="Sign in").click()
-                    page.get_by_label("Password", exact=True).wait_for(state="detached",
-                                                                       timeout=TIMEOUT_S * 1000)
-                    page.locator("h1").first.wait_for(state="visible", timeout=TIMEOUT_S * 1000)
-                    page.locator(SETTLED).wait_for(state="attached", timeout=TIMEOUT_S * 1000)
-                    page.wait_for_function(f"document.querySelectorAll(\"{SKELETON}\").length === 0",
-                                           timeout=TIMEOUT_S * 1000)
-                    visits.append(time.perf_counter() - started)
-                    page.close()
-                results.append((case, visits[0], visits[1]))
-            browser.close()
+        yield base, server
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def browser_timings(database_url: str, cases: list[str]) -> list[tuple[str, float, float]]:
+    """(case, first visit s, second visit s) in headless Chromium, navigation to settled."""
+    from playwright.sync_api import sync_playwright
+
+    results = []
+    with app_server(database_url) as (base, _server), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        for case in cases:
+            visits = []
+            for _ in range(2):
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.goto(base + _url_of(case))
+                page.get_by_label("Email", exact=True).fill(BENCH_EMAIL)
+                page.get_by_label("Password", exact=True).fill(BENCH_PASSWORD)
+                started = time.perf_counter()
+                page.get_by_role("button", name="Sign in").click()
+                page.get_by_label("Password", exact=True).wait_for(state="detached",
+                                                                   timeout=TIMEOUT_S * 1000)
+                page.locator("h1").first.wait_for(state="visible", timeout=TIMEOUT_S * 1000)
+                page.locator(SETTLED).wait_for(state="attached", timeout=TIMEOUT_S * 1000)
+                page.wait_for_function(f"document.querySelectorAll(\"{SKELETON}\").length === 0",
+                                       timeout=TIMEOUT_S * 1000)
+                visits.append(time.perf_counter() - started)
+                page.close()
+            results.append((case, visits[0], visits[1]))
+        browser.close()
     return results
 
 
