@@ -24,7 +24,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy analytics ui pages
+	$(VENV)/bin/mypy analytics ui views
 
 pytest: $(STAMP) $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)

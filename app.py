@@ -10,28 +10,28 @@ st.set_page_config(page_title="School improvement oversight", page_icon=":materi
 
 PAGES = {
     "County": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="home",
+        st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="home",
                 default=True),
-        st.Page("pages/movement.py", title="Movement", icon=":material/swap_vert:", url_path="movement"),
-        st.Page("pages/districts.py", title="Districts", icon=":material/map:", url_path="districts"),
+        st.Page("views/movement.py", title="Movement", icon=":material/swap_vert:", url_path="movement"),
+        st.Page("views/districts.py", title="Districts", icon=":material/map:", url_path="districts"),
     ],
     "Schools": [
-        st.Page("pages/school.py", title="School drilldown", icon=":material/search:", url_path="school"),
-        st.Page("pages/risk_register.py", title="Risk register", icon=":material/warning:", url_path="risk"),
-        st.Page("pages/model_card.py", title="Model card", icon=":material/analytics:", url_path="model"),
+        st.Page("views/school.py", title="School drilldown", icon=":material/search:", url_path="school"),
+        st.Page("views/risk_register.py", title="Risk register", icon=":material/warning:", url_path="risk"),
+        st.Page("views/model_card.py", title="Model card", icon=":material/analytics:", url_path="model"),
     ],
     "Register": [
-        st.Page("pages/register.py", title="Register", icon=":material/fact_check:", url_path="register"),
-        st.Page("pages/meeting.py", title="Meeting view", icon=":material/groups:", url_path="meeting"),
-        st.Page("pages/audit.py", title="Audit trail", icon=":material/history:", url_path="audit"),
+        st.Page("views/register.py", title="Register", icon=":material/fact_check:", url_path="register"),
+        st.Page("views/meeting.py", title="Meeting view", icon=":material/groups:", url_path="meeting"),
+        st.Page("views/audit.py", title="Audit trail", icon=":material/history:", url_path="audit"),
     ],
     "Data": [
-        st.Page("pages/data_status.py", title="Data and imports", icon=":material/database:",
+        st.Page("views/data_status.py", title="Data and imports", icon=":material/database:",
                 url_path="data"),
     ],
     "Administration": [
-        st.Page("pages/users.py", title="Users", icon=":material/group:", url_path="users"),
-        st.Page("pages/access_log.py", title="Access log", icon=":material/lock:", url_path="access-log"),
+        st.Page("views/users.py", title="Users", icon=":material/group:", url_path="users"),
+        st.Page("views/access_log.py", title="Access log", icon=":material/lock:", url_path="access-log"),
     ],
 }
 

@@ -1,6 +1,6 @@
 """Per-school profile: identity, lineage, inspection timeline, context trends against LA and England, due.
 
-Pure pandas over frames from `analytics.queries`; the page (pages/school.py) only loads and draws.
+Pure pandas over frames from `analytics.queries`; the page (views/school.py) only loads and draws.
 """
 
 from __future__ import annotations

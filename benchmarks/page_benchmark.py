@@ -117,7 +117,7 @@ def first_graded_urn() -> str:
 def default_cases() -> list[str]:
     """Every declared page, plus the school drilldown deep link (`?urn=`), which renders far more."""
     pages = declared_page_paths()
-    extra = [f"pages/school.py?urn={first_graded_urn()}"] if "pages/school.py" in pages else []
+    extra = [f"views/school.py?urn={first_graded_urn()}"] if "views/school.py" in pages else []
     return pages + extra
 
 
@@ -139,7 +139,7 @@ def ensure_bench_account(database_url: str) -> None:
 
 def _render(case: str):  # noqa: ANN202 (AppTest)
     """An AppTest on app.py, signed in through the form (not timed), switched to the page of `case`
-    ("pages/x.py" or "pages/x.py?key=value&...")."""
+    ("views/x.py" or "views/x.py?key=value&...")."""
     from streamlit.testing.v1 import AppTest
 
     page, _, query = case.partition("?")
@@ -282,7 +282,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="a built database (default: build a fresh demo SQLite)")
     parser.add_argument("--reruns", type=int, default=3, help="warm reruns per page; reports the median")
-    parser.add_argument("--page", action="append", help="only this page (repeatable): pages/x.py?key=value")
+    parser.add_argument("--page", action="append", help="only this page (repeatable): views/x.py?key=value")
     parser.add_argument("--no-browser", action="store_true", help="skip the headless Chromium timings")
     args = parser.parse_args()
     os.chdir(ROOT)

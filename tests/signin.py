@@ -8,7 +8,7 @@ AppTest (the `app_env` fixture, or any fixture that sets DATABASE_URL, must be a
     at = signed_in_app("dsim", la="Blackpool", districts=("Blackpool North and Fleetwood",))
     at = signed_in_app("headteacher", urn=119460, memorandum="signed", timeout=120)
     at = signed_in_app(query_params={"la": "Kent"})        # a link's parameters, there from the start
-    at.switch_page("pages/school.py")                      # then as before: switch, set query params, run
+    at.switch_page("views/school.py")                      # then as before: switch, set query params, run
     at.query_params["urn"] = "119460"
     at.run()
 

@@ -200,6 +200,22 @@ def test_logged_out_sees_only_the_sign_in_form(slice_app: str) -> None:
     assert not any(str(u) in texts(at) for u in ALL_URNS)
 
 
+@pytest.mark.parametrize("page", sorted(str(p.relative_to(ROOT)) for p in (ROOT / "views").glob("*.py")))
+def test_a_fresh_servers_first_run_of_any_page_goes_through_the_sign_in_gate(slice_app: str, page: str) -> None:
+    """A session's first run on a freshly started server, straight to a page's address. (With the page files in
+    a folder named `pages/`, Streamlit's old multipage mode ran the page file itself on that first run, without
+    app.py and its sign-in gate; AppTest starts every test like a fresh server.)"""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.switch_page(page)
+    at.query_params["urn"] = str(min(ALL_URNS))
+    at.run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert sorted(t.label for t in at.text_input) == ["Email", "Password"]
+    assert not at.dataframe and not at.metric and not at.selectbox
+    assert not (ROOT / "pages").exists(), "a pages/ folder next to app.py turns on Streamlit's old multipage mode"
+
+
 def test_sign_in_through_the_form(slice_app: str) -> None:
     email = ensure_account(None, "director", la=LA)
     at = sign_in(logged_out(), email)
@@ -257,7 +273,7 @@ def test_an_expired_session_reads_nothing_even_on_a_page_run_alone(slice_app: st
     at = signed_in_app(la=LA)
     session = at.session_state[SESSION_KEY]
     session.since -= 13 * 3600
-    at.switch_page("pages/movement.py").run()
+    at.switch_page("views/movement.py").run()
     assert not at.exception, at.exception
     assert not urns_shown(at) and not at.metric
 
@@ -280,7 +296,7 @@ def menu(at: AppTest) -> set[str]:
             if info.get("script_path")}
 
 
-COUNTY_PAGES = ["pages/overview.py", "pages/movement.py", "pages/districts.py"]
+COUNTY_PAGES = ["views/overview.py", "views/movement.py", "views/districts.py"]
 
 
 @pytest.mark.parametrize("page", COUNTY_PAGES)
@@ -289,25 +305,25 @@ def test_director_sees_only_the_la(slice_app: str, page: str) -> None:
     assert "Rutland" in " ".join(t.value for t in at.text)  # named as not available, never shown
     at.switch_page(page).run()
     assert not at.exception, at.exception
-    assert urns_shown(at) <= BLACKPOOL and (urns_shown(at) or page == "pages/overview.py")
+    assert urns_shown(at) <= BLACKPOOL and (urns_shown(at) or page == "views/overview.py")
     assert [list(b.options) for b in at.selectbox if b.label == "Local authority"] == [[LA]]
     assert not any(str(u) in texts(at) for u in ALL_URNS - BLACKPOOL)
 
 
 @pytest.mark.parametrize("role", ["director", "analyst"])
 def test_import_panel_for_directors_and_analysts(slice_app: str, role: str) -> None:
-    at = app_as(role, "pages/districts.py", la=LA)
+    at = app_as(role, "views/districts.py", la=LA)
     assert len(at.get("file_uploader")) == 1
 
 
 def test_dsim_sees_the_county_and_named_detail_only_in_their_districts(slice_app: str) -> None:
-    at = app_as("dsim", "pages/districts.py", la=LA, districts=(SOUTH,))
+    at = app_as("dsim", "views/districts.py", la=LA, districts=(SOUTH,))
     assert urns_shown(at) <= BLACKPOOL and not at.get("file_uploader")  # county views, no import
-    at.switch_page("pages/register.py").run()
+    at.switch_page("views/register.py").run()
     assert not at.exception, at.exception
     shown = urns_shown(at)
     assert shown and shown <= SOUTH_URNS, shown - SOUTH_URNS
-    at.switch_page("pages/school.py")
+    at.switch_page("views/school.py")
     at.query_params["urn"] = str(min(NORTH_URNS))
     at.run()
     heads = [s.value for s in at.subheader]
@@ -343,7 +359,7 @@ def test_headteacher_memorandum(slice_app: str, memorandum: str) -> None:
     ensure_account(None, "headteacher", urn=SIGNED_B, memorandum="signed")  # another signatory school
     own = SIGNED_A if memorandum == "signed" else UNSIGNED
     assert menu(app_as("headteacher", urn=own, memorandum=memorandum)) == {"school"}
-    at = app_as("headteacher", "pages/school.py", urn=own, memorandum=memorandum)
+    at = app_as("headteacher", "views/school.py", urn=own, memorandum=memorandum)
     visible = {own, SIGNED_B} if memorandum == "signed" else {own}
     for urn in sorted(BLACKPOOL)[:6] + [min(ALL_URNS - BLACKPOOL)]:
         at.query_params["urn"] = str(urn)
@@ -361,7 +377,7 @@ def test_admin_sees_users_and_no_school_data(slice_app: str) -> None:
     at = app_as("admin")
     assert menu(at) == {"users", "access-log"}
     assert not urns_shown(at)
-    at.switch_page("pages/users.py").run()
+    at.switch_page("views/users.py").run()
     assert not at.exception, at.exception
     emails = set(next(d.value for d in at.dataframe if "email" in d.value.columns)["email"])
     assert any(e.startswith("admin-") for e in emails)
@@ -387,7 +403,7 @@ def test_members_get_pupil_counts_suppressed(
 
     monkeypatch.setenv("SUPPRESSION_THRESHOLD", "1000000")  # every pupil count is "small"
     get_settings.cache_clear()
-    at = app_as(role, "pages/districts.py", la=LA)
+    at = app_as(role, "views/districts.py", la=LA)
     table = next(d.value for d in at.dataframe if "Pupils in G/O" in d.value.columns)
     pupils = [v for v in table["Pupils in G/O"] if str(v) != "0"]
     assert pupils and all((str(v) == "c") == hidden for v in pupils)

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from signin import signed_in_app
 
-PAGES = ["pages/overview.py", "pages/movement.py", "pages/districts.py", "pages/school.py",
-         "pages/risk_register.py", "pages/model_card.py", "pages/data_status.py"]
+PAGES = ["views/overview.py", "views/movement.py", "views/districts.py", "views/school.py",
+         "views/risk_register.py", "views/model_card.py", "views/data_status.py"]
 
 
 def test_home_renders(app_env: Path) -> None:

@@ -29,14 +29,14 @@ LABELS = {"1": "Outstanding", "2": "Good", "3": "Requires improvement", "4": "In
 def _page(page: str, **params: str) -> AppTest:
     at = signed_in_app(query_params=params)  # signed in through the form, on the home page
     assert not at.exception, at.exception
-    if page != "pages/overview.py":
+    if page != "views/overview.py":
         at.switch_page(page)
         at.run()
         assert not at.exception, at.exception
     return at
 
 
-@pytest.mark.parametrize("page", ["pages/overview.py", "pages/movement.py", "pages/districts.py"])
+@pytest.mark.parametrize("page", ["views/overview.py", "views/movement.py", "views/districts.py"])
 def test_page_renders_and_keeps_filters_in_url(app_env: Path, page: str) -> None:
     at = _page(page, la="Kent", phase="Primary")
     assert at.title and "Kent" in at.title[0].value
@@ -57,7 +57,7 @@ def test_overview_headlines_equal_cli_kpis(app_env: Path) -> None:
         check=True,
     )
     cli = json.loads(out.stdout)
-    at = _page("pages/overview.py", la=LA)
+    at = _page("views/overview.py", la=LA)
     shown = {m.label: m.value for m in at.metric}
     assert shown["% schools good or outstanding"] == f"{cli['pct_schools_good_or_outstanding']:.1f}%"
     assert shown["% pupils in good or outstanding schools"] == f"{cli['pct_pupils_good_or_outstanding']:.1f}%"
@@ -109,7 +109,7 @@ def test_movement_table_matches_raw_ofsted_csv_2023_24(app_env: Path) -> None:
                 earlier[urn] = row["Previous graded inspection overall effectiveness"]
     assert len(latest) > 50  # a real test: Hertfordshire had many graded inspections that year
 
-    at = _page("pages/movement.py", la=LA, pkind="academic year", period="2023/24")
+    at = _page("views/movement.py", la=LA, pkind="academic year", period="2023/24")
     table = at.dataframe[0].value.set_index("URN")
     assert set(table.index) == set(latest) | set(earlier)
     assert table["School page"].str.fullmatch(r"/school\?urn=\d+").all()
@@ -128,7 +128,7 @@ def test_movement_table_matches_raw_ofsted_csv_2023_24(app_env: Path) -> None:
 
 
 def test_districts_lists_a_districts_schools_with_drilldown_links(app_env: Path) -> None:
-    at = _page("pages/districts.py", la=LA)
+    at = _page("views/districts.py", la=LA)
     kpis = at.dataframe[0].value
     assert kpis["Schools"].sum() == at.dataframe[1].value.shape[0] + kpis["Schools"].iloc[1:].sum()
     listing = at.dataframe[1].value
@@ -186,7 +186,7 @@ def test_districts_from_an_imported_mapping(mapped_env: Path) -> None:
         for row in csv.DictReader(handle):
             if row["Local authority"] == "Kent" and row["Postcode"]:
                 expected[row["Postcode"][:2]] += 1
-    at = _page("pages/districts.py", la="Kent", scheme="areas")
+    at = _page("views/districts.py", la="Kent", scheme="areas")
     table = at.dataframe[0].value.set_index("District")
     assert {d: int(n) for d, n in table["Schools"].items()} == dict(expected)
     assert "areas" in at.selectbox(key="_w_scheme").options
@@ -202,7 +202,7 @@ def test_district_count_lists_the_schools_it_counts(app_env: Path) -> None:
         for r in rows
         if r["Parliamentary constituency"] == district and r["Overall effectiveness"] == "3"
     }
-    at = _page("pages/districts.py", la=LA, district=district, count="Requires improvement")
+    at = _page("views/districts.py", la=LA, district=district, count="Requires improvement")
     listing = at.dataframe[-1].value
     assert set(listing["URN"]) >= expected
     assert set(listing["Headline grade"].str.split(" (", regex=False).str[0]) == {"Requires improvement"}

@@ -109,7 +109,7 @@ def captions(at: AppTest) -> list[str]:
     return [c.value for c in at.caption]
 
 
-@pytest.mark.parametrize("page", [None, "pages/data_status.py", "pages/model_card.py"])
+@pytest.mark.parametrize("page", [None, "views/data_status.py", "views/model_card.py"])
 def test_the_data_age_line(app_env: Path, monkeypatch: pytest.MonkeyPatch, page: str | None) -> None:
     """The line is drawn by app.py around every page. AppTest drops app.py's own elements after a page
     switch on pages that also draw in the sidebar, so every page is checked in the browser
@@ -140,7 +140,7 @@ def test_data_page_lists_the_inspections_the_monthly_file_added(
     """Report cards in the sample are new since August 2025: each is listed with its areas and the school's
     previous graded inspection; nothing the official file already stated is listed."""
     set_today(monkeypatch, sample_as_at())
-    at = open_page("pages/data_status.py")
+    at = open_page("views/data_status.py")
     releases = at.dataframe[1].value
     assert list(releases["As at"].astype(str))[0] == sample_as_at().isoformat()
     assert "Inspected since last month" in [s.value for s in at.subheader]
@@ -192,7 +192,7 @@ def test_data_page_imports_the_monthly_file_and_the_age_line_follows(
     set_today(monkeypatch, date(2026, 6, 10))
     lines = OFSTED_MI_FILE.read_text(encoding="utf-8").splitlines(keepends=True)
     data = "".join(lines[:-1]).encode()
-    at = open_page("pages/data_status.py")
+    at = open_page("views/data_status.py")
     assert f"Ofsted data as at {sample_as_at():%d %B %Y} (24 days old)" in captions(at)
     at.file_uploader[0].set_value(("latest_inspections_as_at_31_May_2026.csv", data, "text/csv"))
     at.run()
@@ -212,7 +212,7 @@ def test_data_page_reports_a_rejected_monthly_file(demo_copy: Path) -> None:
     rows[0] = ["Unique reference number" if c == "URN" else c for c in rows[0]]
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
-    at = open_page("pages/data_status.py")
+    at = open_page("views/data_status.py")
     at.file_uploader[0].set_value(("renamed.csv", buffer.getvalue().encode(), "text/csv"))
     at.run()
     at.button(key="data-ofsted-mi-start").click()
@@ -266,7 +266,7 @@ def test_camden_overview_figures_match_the_raw_files(app_env: Path) -> None:
 
 def test_school_page_shows_the_report_card_with_area_dates(app_env: Path) -> None:
     raw = next(r for r in raw_rows(OFSTED_MI_FILE) if r["URN"] == "100025")
-    at = open_page("pages/school.py", urn="100025")
+    at = open_page("views/school.py", urn="100025")
     assert "Report card" in [s.value for s in at.subheader]
     card = next(d.value for d in at.dataframe if list(d.value.columns) == ["Area", "Grade", "Date of grade"])
     by_area = card.set_index("Area")

@@ -273,7 +273,7 @@ def test_districts_page_imports_a_mapping_off_the_request_path(demo_copy: Path) 
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows([("URN", "District"), *kent])
     at = signed_in_app(query_params={"la": "Kent"})  # a director: may import
-    at.switch_page("pages/districts.py")
+    at.switch_page("views/districts.py")
     at.run()
     assert not at.exception, at.exception
     at.text_input(key="districts_scheme").set_value("postcode areas")

@@ -289,7 +289,7 @@ def app_on_store(store: tuple[Engine, dict[str, str]], monkeypatch: pytest.Monke
 
 def test_meeting_view_offers_the_pack_and_its_xlsx_equals_the_page_tables(app_on_store: Engine) -> None:
     engine, la, today = app_on_store, "Blackpool", date.today()
-    at = open_page("pages/meeting.py", la)
+    at = open_page("views/meeting.py", la)
     at.button(key="pack-scc-build").click().run()
     assert not at.exception, at.exception
     assert len(at.get("download_button")) >= 2 + 1  # the pack's PDF and XLSX beside the tables' own
@@ -314,12 +314,12 @@ def test_meeting_view_offers_the_pack_and_its_xlsx_equals_the_page_tables(app_on
 
 
 def test_overview_and_districts_offer_their_packs(app_on_store: Engine) -> None:
-    at = open_page("pages/overview.py", "Rutland")
+    at = open_page("views/overview.py", "Rutland")
     at.button(key="pack-members-build").click().run()
     assert not at.exception, at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download PDF" in labels and "Download HTML" in labels
-    at = open_page("pages/districts.py", "Rutland")
+    at = open_page("views/districts.py", "Rutland")
     at.button(key="pack-district-build").click().run()
     assert not at.exception, at.exception
     assert "Download PDF" in [b.proto.label for b in at.get("download_button")]

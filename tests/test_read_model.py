@@ -30,12 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 OFSTED_CSV = next((ROOT / "data" / "ofsted-state-funded-inspections-outcomes-2025-08").glob("*.csv"))
 PAGES = [
-    "pages/overview.py",
-    "pages/movement.py",
-    "pages/districts.py",
-    "pages/school.py",
-    "pages/risk_register.py",
-    "pages/data_status.py",
+    "views/overview.py",
+    "views/movement.py",
+    "views/districts.py",
+    "views/school.py",
+    "views/risk_register.py",
+    "views/data_status.py",
 ]
 
 
@@ -82,7 +82,7 @@ def test_a_cli_import_shows_in_the_next_rerun_without_clearing_caches(
     own_database: Path, tmp_path: Path
 ) -> None:
     at = signed_in_app(query_params={"la": "Kent"})
-    at.switch_page("pages/districts.py")
+    at.switch_page("views/districts.py")
     at.run()
     assert not at.exception, at.exception
     assert "postcode-areas" not in at.selectbox(key="_w_scheme").options
@@ -94,7 +94,7 @@ def test_a_cli_import_shows_in_the_next_rerun_without_clearing_caches(
     assert not at.exception, at.exception
     assert "postcode-areas" in at.selectbox(key="_w_scheme").options
     fresh = signed_in_app(query_params={"la": "Kent", "scheme": "postcode-areas"})  # and a new session
-    fresh.switch_page("pages/districts.py")
+    fresh.switch_page("views/districts.py")
     fresh.run()
     assert not fresh.exception, fresh.exception
     districts = next(d.value for d in fresh.dataframe if "District" in d.value.columns)
@@ -128,7 +128,7 @@ def test_a_one_la_scope_never_shows_another_las_school(app_env: Path, page: str)
             assert list(box.options) == ["Rutland"]
     shown = " ".join(str(e.value) for e in [*at.title, *at.header, *at.subheader, *at.text, *at.caption])
     assert "Kent" not in shown.replace("'Kent' was not found", "")
-    if page == "pages/school.py":
+    if page == "views/school.py":
         assert any("No school with URN" in e.value for e in at.error)
         at.text_input(key="school-search").input("Kent").run()  # search finds no school outside the scope
         choice = [s for s in at.selectbox if s.key == "school-choice"]

@@ -63,7 +63,7 @@ def frame_with(at: AppTest, column: str):  # type: ignore[no-untyped-def]
 
 
 def test_register_lists_the_schools_of_concern(copy_env: Engine) -> None:
-    at = open_page("pages/register.py")
+    at = open_page("views/register.py")
     assert at.title[0].value == "Schools Causing Concern register"
     shown = frame_with(at, "Disagreement")
     assert set(shown["URN"]) == set(expected_proposals(LA)), (
@@ -76,7 +76,7 @@ def test_register_lists_the_schools_of_concern(copy_env: Engine) -> None:
 
 def test_record_a_decision_then_a_stale_form_conflicts(copy_env: Engine) -> None:
     urn = min(expected_proposals(LA))
-    at = section(open_page("pages/register.py"), "Record a decision")
+    at = section(open_page("views/register.py"), "Record a decision")
     at.selectbox(key="register_school").set_value(urn).run()
     at.selectbox(key=f"register_level_{urn}").set_value("Intensive")
     at.text_area(key=f"register_reason_{urn}").input("RI twice; leadership changes")
@@ -110,7 +110,7 @@ def test_record_a_decision_then_a_stale_form_conflicts(copy_env: Engine) -> None
 
 
 def test_first_register_acceptance_is_audited(copy_env: Engine) -> None:
-    at = section(open_page("pages/register.py"), "First register")
+    at = section(open_page("views/register.py"), "First register")
     proposals = frame_with(at, "proposed_level")
     assert set(proposals["urn"]) == set(expected_proposals(LA))
     first = int(proposals.iloc[0]["urn"])
@@ -125,7 +125,7 @@ def test_first_register_acceptance_is_audited(copy_env: Engine) -> None:
 
 
 def test_start_an_intervention(copy_env: Engine) -> None:
-    at = section(open_page("pages/register.py"), "Interventions")
+    at = section(open_page("views/register.py"), "Interventions")
     urn = min(expected_proposals(LA))
     at.selectbox(key="register_iv_school").set_value(urn)
     at.selectbox(key="register_iv_type").set_value("Task group")
@@ -156,7 +156,7 @@ def test_meeting_view(copy_env: Engine) -> None:
     interventions.add_intervention(
         copy_env, urns[0], type="Task group", start=date(2025, 10, 15), planned_days=10, by=EDITOR
     )
-    at = open_page("pages/meeting.py")
+    at = open_page("views/meeting.py")
     assert at.title[0].value == "Monthly meeting view"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["New entries"] == "2" and metrics["Interventions at review or escalation"] == "1"
@@ -171,7 +171,7 @@ def test_meeting_view(copy_env: Engine) -> None:
 def test_audit_page_and_the_cache_follows_changes(copy_env: Engine) -> None:
     urn = min(expected_proposals(LA))
     entries.record_level(copy_env, urn, scheme="support-levels", level="Targeted", reason="first", by=EDITOR)
-    at = open_page("pages/audit.py")
+    at = open_page("views/audit.py")
     assert at.title[0].value == "Audit trail"
     assert len(frame_with(at, "old_value")) == 1
     # A change in the same process, no cache clearing: the next run shows it (cache keyed on the audit id).
@@ -200,7 +200,7 @@ def test_school_page_shows_the_register(copy_env: Engine) -> None:
         copy_env, urn, visit_date=date(2025, 11, 3), text="**not bold** <b>x</b>", by=EDITOR
     )
     at = signed_in_app()
-    at.switch_page("pages/school.py")
+    at.switch_page("views/school.py")
     at.query_params["urn"] = str(urn)
     at.run()
     assert not at.exception, at.exception

@@ -45,7 +45,7 @@ def _la_truth(database: Path, la: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_after_init_demo_alone_the_register_lists_scored_schools(app_env: Path) -> None:
-    at = _page("pages/risk_register.py", la=LA)
+    at = _page("views/risk_register.py", la=LA)
     assert not at.exception, at.exception
     assert not at.info, "a model is stored: no 'train it' hint"
     table = at.dataframe[0].value
@@ -64,7 +64,7 @@ def test_after_init_demo_alone_the_register_lists_scored_schools(app_env: Path) 
 
 
 def test_register_filter_adds_the_schools_below_good(app_env: Path) -> None:
-    at = _page("pages/risk_register.py", la=LA)
+    at = _page("views/risk_register.py", la=LA)
     default = at.dataframe[0].value
     grades = at.multiselect(key="risk_grades")
     at = grades.select("Requires improvement or Inadequate").run()
@@ -75,7 +75,7 @@ def test_register_filter_adds_the_schools_below_good(app_env: Path) -> None:
 
 
 def test_register_cautions_groups_the_model_ranks_poorly(app_env: Path) -> None:
-    at = _page("pages/risk_register.py", la=LA)
+    at = _page("views/risk_register.py", la=LA)
     table = at.dataframe[0].value
     flagged = table.loc[table["Reliability"] == "use with caution"]
     assert len(flagged) > 5
@@ -125,7 +125,7 @@ def _texts(at: AppTest) -> list[str]:
 
 
 def test_model_card_in_plain_words_with_targets_and_group_tables(app_env: Path) -> None:
-    at = _page("pages/model_card.py")
+    at = _page("views/model_card.py")
     assert not at.exception, at.exception
     raw = [t for t in _texts(at) if RAW_NAME.search(t)]
     assert raw == [], raw[:5]
@@ -158,7 +158,7 @@ def copy_env(demo_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     reset_engine_cache()
 
 
-@pytest.mark.parametrize("page", ["pages/risk_register.py", "pages/model_card.py"])
+@pytest.mark.parametrize("page", ["views/risk_register.py", "views/model_card.py"])
 def test_pages_without_a_model_say_how_to_train(copy_env: Path, page: str) -> None:
     engine = make_engine(f"sqlite:///{copy_env}")
     with engine.begin() as connection:
@@ -173,7 +173,7 @@ def test_pages_without_a_model_say_how_to_train(copy_env: Path, page: str) -> No
 
 def test_a_retrained_model_shows_on_the_next_rerun_without_clearing_caches(copy_env: Path) -> None:
     """Cache keys are the data version and the stored model's id (ordinary, hashed parameters)."""
-    at = _page("pages/risk_register.py", la=LA)
+    at = _page("views/risk_register.py", la=LA)
     before = at.dataframe[0].value.set_index("URN")["Risk"]
     engine = make_engine(f"sqlite:///{copy_env}")
     loaded = store.load_latest(engine)

@@ -52,7 +52,7 @@ def first_row(condition) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 def render(urn: str) -> AppTest:
     at = signed_in_app(timeout=90)
-    at.switch_page("pages/school.py")
+    at.switch_page("views/school.py")
     at.query_params["urn"] = urn
     at.run()
     assert not at.exception, at.exception
@@ -182,7 +182,7 @@ def test_not_a_number_is_a_clear_message(app_env: Path) -> None:
 def test_search_then_choose_writes_the_deep_link(app_env: Path) -> None:
     row = first_row(lambda r: r["Postcode"] != "" and r["Overall effectiveness"] in LABELS)
     at = signed_in_app(timeout=90)
-    at.switch_page("pages/school.py")
+    at.switch_page("views/school.py")
     at.run()
     assert not at.exception
     at.text_input(key="school-search").input(row["Postcode"].lower()).run()

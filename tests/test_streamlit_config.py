@@ -70,7 +70,7 @@ def test_streamlit_applies_upload_limit(effective_config: dict[str, Any]) -> Non
 
 def test_no_unsafe_html_in_app_code() -> None:
     """Never `unsafe_allow_html` (ENGINEERING-NOTES): imported text must not be rendered as HTML."""
-    files = [ROOT / "app.py", *(ROOT / "pages").rglob("*.py"), *(ROOT / "ui").rglob("*.py")]
+    files = [ROOT / "app.py", *(ROOT / "views").rglob("*.py"), *(ROOT / "ui").rglob("*.py")]
     offenders = [str(p.relative_to(ROOT)) for p in files
                  if re.search(r"unsafe_allow_html\s*=\s*True", p.read_text(encoding="utf-8"))]
     assert not offenders, f"unsafe_allow_html used in {offenders}"

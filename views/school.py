@@ -107,7 +107,7 @@ def render_lineage(profile: sp.SchoolProfile, rm: Reader) -> None:
                 label += f", {pd.Timestamp(link['link_date']):%d/%m/%Y}"
             if rm.knows_school(int(link["urn"])):
                 st.page_link(
-                    "pages/school.py",
+                    "views/school.py",
                     label=escape(label),
                     query_params={"urn": str(int(link["urn"]))},
                     icon=":material/arrow_forward:",
