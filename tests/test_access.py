@@ -200,11 +200,14 @@ def test_logged_out_sees_only_the_sign_in_form(slice_app: str) -> None:
     assert not any(str(u) in texts(at) for u in ALL_URNS)
 
 
-@pytest.mark.parametrize("page", sorted(str(p.relative_to(ROOT)) for p in (ROOT / "views").glob("*.py")))
-def test_a_fresh_servers_first_run_of_any_page_goes_through_the_sign_in_gate(slice_app: str, page: str) -> None:
-    """A session's first run on a freshly started server, straight to a page's address. (With the page files in
-    a folder named `pages/`, Streamlit's old multipage mode ran the page file itself on that first run, without
-    app.py and its sign-in gate; AppTest starts every test like a fresh server.)"""
+VIEWS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "views").glob("*.py"))
+
+
+@pytest.mark.parametrize("page", VIEWS)
+def test_a_fresh_servers_first_run_of_a_page_goes_through_the_sign_in_gate(slice_app: str, page: str) -> None:
+    """A session's first run on a freshly started server, straight to a page's address. (With the page files
+    in a folder named `pages/`, Streamlit's old multipage mode ran the page file itself on that first run,
+    without app.py and its sign-in gate; AppTest starts every test like a fresh server.)"""
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.switch_page(page)
     at.query_params["urn"] = str(min(ALL_URNS))
@@ -213,7 +216,7 @@ def test_a_fresh_servers_first_run_of_any_page_goes_through_the_sign_in_gate(sli
     assert [t.value for t in at.title] == ["Sign in"]
     assert sorted(t.label for t in at.text_input) == ["Email", "Password"]
     assert not at.dataframe and not at.metric and not at.selectbox
-    assert not (ROOT / "pages").exists(), "a pages/ folder next to app.py turns on Streamlit's old multipage mode"
+    assert not (ROOT / "pages").exists(), "a pages/ folder next to app.py turns on the old multipage mode"
 
 
 def test_sign_in_through_the_form(slice_app: str) -> None:
