@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from app_under_test import serve
 from signin import signed_in_app
 from streamlit.testing.v1 import AppTest
 
@@ -169,19 +170,10 @@ def test_data_page_lists_the_inspections_the_monthly_file_added(
 @pytest.fixture
 def demo_copy(demo_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private copy of the demo database (the page imports into it)."""
-    import streamlit as st
-
-    from analytics.config import get_settings
-    from analytics.store import reset_engine_cache
-
     copy = tmp_path / "demo.db"
     shutil.copy(demo_sqlite, copy)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{copy}")
-    for clear in (get_settings.cache_clear, reset_engine_cache, st.cache_data.clear, st.cache_resource.clear):
-        clear()
-    yield copy
-    for clear in (get_settings.cache_clear, reset_engine_cache, st.cache_data.clear, st.cache_resource.clear):
-        clear()
+    for _ in serve(f"sqlite:///{copy}", monkeypatch):
+        yield copy
 
 
 def test_data_page_imports_the_monthly_file_and_the_age_line_follows(

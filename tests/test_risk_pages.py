@@ -10,15 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
+from app_under_test import serve
 from signin import signed_in_app
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from analytics import queries
-from analytics.config import get_settings
 from analytics.risk import store
-from analytics.store import reset_engine_cache
 from analytics.store.engine import make_engine
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -146,16 +144,8 @@ def copy_env(demo_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     """A private copy of the demo database for tests that change its stored models."""
     copy = tmp_path / "copy.db"
     shutil.copy(demo_sqlite, copy)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{copy}")
-    get_settings.cache_clear()
-    reset_engine_cache()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield copy
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
-    reset_engine_cache()
+    for _ in serve(f"sqlite:///{copy}", monkeypatch):
+        yield copy
 
 
 @pytest.mark.parametrize("page", ["pages/risk_register.py", "pages/model_card.py"])
