@@ -72,6 +72,15 @@ def _build_demo(path: Path) -> None:
     close_sqlite(engine)
 
 
+@pytest.fixture
+def demo_copy(demo_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private copy of the demo database, the app pointed at it: for tests that import into or change it."""
+    copy = tmp_path / "demo.db"
+    shutil.copy(demo_sqlite, copy)
+    for _ in serve(f"sqlite:///{copy}", monkeypatch):
+        yield copy
+
+
 # ------------------------------------------------------------------ one build per run, even with pytest-xdist
 
 

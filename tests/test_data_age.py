@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import time
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from app_under_test import serve
 from signin import signed_in_app
 from streamlit.testing.v1 import AppTest
 
@@ -165,15 +162,6 @@ def test_data_page_lists_the_inspections_the_monthly_file_added(
     previous = listed.loc[listed["URN"] == 100025, "Previous graded inspection"].iloc[0]
     assert previous == f"Outstanding, {day(official['Inspection start date']):%d/%m/%Y}"
     assert at.get("download_button"), "the list can be downloaded"
-
-
-@pytest.fixture
-def demo_copy(demo_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private copy of the demo database (the page imports into it)."""
-    copy = tmp_path / "demo.db"
-    shutil.copy(demo_sqlite, copy)
-    for _ in serve(f"sqlite:///{copy}", monkeypatch):
-        yield copy
 
 
 def test_data_page_imports_the_monthly_file_and_the_age_line_follows(

@@ -233,17 +233,6 @@ def test_panel_imports_with_progress_and_refuses_a_second_upload_meanwhile(panel
     assert not second.info, "the other session may import again"
 
 
-@pytest.fixture
-def demo_copy(demo_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private copy of the demo database (the page imports into it)."""
-    import shutil
-
-    copy = tmp_path / "demo.db"
-    shutil.copy(demo_sqlite, copy)
-    for _ in serve(f"sqlite:///{copy}", monkeypatch):
-        yield copy
-
-
 def test_districts_page_imports_a_mapping_off_the_request_path(demo_copy: Path) -> None:
     """The page's panel: upload a Kent mapping (postcode areas from the raw Ofsted CSV), import it in the
     background, and the new mapping is offered and selected at once."""

@@ -11,8 +11,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import pytest
+from app_under_test import analytics_cli as run
 from app_under_test import serve
 from pypdf import PdfReader
 from signin import signed_in_app
@@ -101,18 +100,6 @@ def store(
     )
     yield engine, {**os.environ, "DATABASE_URL": f"sqlite:///{path}"}
     engine.dispose()
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "analytics", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def cli_kpis(env: dict[str, str], la: str) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Cached access to the stored early-warning model for the risk pages.
 
-Every loader takes the database with its data version and the stored model's id as ordinary (hashed) parameters: an import
-bumps the version and a retrained model gets a new id, so the next rerun of every session shows them. Both
-are read on every run (two cheap queries).
+Every loader takes the database with its data version and the stored model's id as ordinary (hashed)
+parameters: an import bumps the version and a retrained model gets a new id, so the next rerun of every
+session shows them. Both are read on every run (two cheap queries).
 """
 
 from __future__ import annotations
