@@ -5,6 +5,8 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 AXE := node_modules/axe-core/axe.min.js
 PYTEST_ARGS ?=
+# Two pytest-xdist workers (CI has two cores); each test module runs whole on one worker (its fixtures built once).
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test pytest lint bench clean-db
 
@@ -27,7 +29,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy analytics ui views
 
 pytest: $(STAMP) $(AXE)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # The whole suite and the linters; both always run (a lint error must not hide test results), either fails it.
 test: $(STAMP) $(AXE)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from app_under_test import serve
 from signin import PASSWORD, ensure_account, sign_in, signed_in_app
 from sqlalchemy import Engine, text
 from store_checks import OFSTED_SLICE, fresh_database
@@ -157,18 +158,8 @@ def slice_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def slice_app(slice_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The app on the Blackpool slice store, caches cleared around each test."""
-    import streamlit as st
-
-    from analytics.config import get_settings
-    from analytics.store import reset_engine_cache
-
-    monkeypatch.setenv("DATABASE_URL", slice_db)
-    for clear in (get_settings.cache_clear, reset_engine_cache, st.cache_data.clear, st.cache_resource.clear):
-        clear()
-    yield slice_db
-    for clear in (get_settings.cache_clear, reset_engine_cache, st.cache_data.clear, st.cache_resource.clear):
-        clear()
+    """The app on the Blackpool slice store."""
+    yield from serve(slice_db, monkeypatch)
 
 
 def urns_shown(at: AppTest) -> set[int]:

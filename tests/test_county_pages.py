@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from app_under_test import serve
 from signin import signed_in_app
 from streamlit.testing.v1 import AppTest
 
@@ -146,11 +147,6 @@ def mapped_env(demo_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     """A private copy of the demo database with a Kent 'postcode areas' mapping imported by the CLI."""
     import shutil
 
-    import streamlit as st
-
-    from analytics.config import get_settings
-    from analytics.store import reset_engine_cache
-
     copy = tmp_path / "mapped.db"
     shutil.copy(demo_sqlite, copy)
     mapping = tmp_path / "kent-areas.csv"
@@ -168,16 +164,8 @@ def mapped_env(demo_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         check=True,
         capture_output=True,
     )
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{copy}")
-    get_settings.cache_clear()
-    reset_engine_cache()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield mapping
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
-    reset_engine_cache()
+    for _ in serve(f"sqlite:///{copy}", monkeypatch):
+        yield mapping
 
 
 def test_districts_from_an_imported_mapping(mapped_env: Path) -> None:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import time
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -164,24 +162,6 @@ def test_data_page_lists_the_inspections_the_monthly_file_added(
     previous = listed.loc[listed["URN"] == 100025, "Previous graded inspection"].iloc[0]
     assert previous == f"Outstanding, {day(official['Inspection start date']):%d/%m/%Y}"
     assert at.get("download_button"), "the list can be downloaded"
-
-
-@pytest.fixture
-def demo_copy(demo_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private copy of the demo database (the page imports into it)."""
-    import streamlit as st
-
-    from analytics.config import get_settings
-    from analytics.store import reset_engine_cache
-
-    copy = tmp_path / "demo.db"
-    shutil.copy(demo_sqlite, copy)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{copy}")
-    for clear in (get_settings.cache_clear, reset_engine_cache, st.cache_data.clear, st.cache_resource.clear):
-        clear()
-    yield copy
-    for clear in (get_settings.cache_clear, reset_engine_cache, st.cache_data.clear, st.cache_resource.clear):
-        clear()
 
 
 def test_data_page_imports_the_monthly_file_and_the_age_line_follows(

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from app_under_test import serve
 from signin import signed_in_app
 from sqlalchemy import Engine, func, select
 from store_checks import OFSTED_SLICE, snapshot
@@ -169,18 +170,9 @@ def test_safe_file_names() -> None:
 
 @pytest.fixture
 def panel_env(slice_store: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    """Point the dashboard at the slice store and clear Streamlit caches around the AppTests."""
-    import streamlit as st
-
-    from analytics.config import get_settings
-    from analytics.store import reset_engine_cache
-
-    monkeypatch.setenv("DATABASE_URL", url_of(slice_store))
-    for clear in (get_settings.cache_clear, reset_engine_cache, st.cache_data.clear, st.cache_resource.clear):
-        clear()
-    yield slice_store
-    for clear in (get_settings.cache_clear, reset_engine_cache, st.cache_data.clear, st.cache_resource.clear):
-        clear()
+    """Point the dashboard at the slice store."""
+    for _ in serve(url_of(slice_store), monkeypatch):
+        yield slice_store
 
 
 def panel_script() -> None:
@@ -239,26 +231,6 @@ def test_panel_imports_with_progress_and_refuses_a_second_upload_meanwhile(panel
     assert data_version(panel_env) > version
     second.run()
     assert not second.info, "the other session may import again"
-
-
-@pytest.fixture
-def demo_copy(demo_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private copy of the demo database (the page imports into it)."""
-    import shutil
-
-    import streamlit as st
-
-    from analytics.config import get_settings
-    from analytics.store import reset_engine_cache
-
-    copy = tmp_path / "demo.db"
-    shutil.copy(demo_sqlite, copy)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{copy}")
-    for clear in (get_settings.cache_clear, reset_engine_cache, st.cache_data.clear, st.cache_resource.clear):
-        clear()
-    yield copy
-    for clear in (get_settings.cache_clear, reset_engine_cache, st.cache_data.clear, st.cache_resource.clear):
-        clear()
 
 
 def test_districts_page_imports_a_mapping_off_the_request_path(demo_copy: Path) -> None:

@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import subprocess
-import sys
 from datetime import date, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
+from app_under_test import analytics_cli, environment_for
 from sqlalchemy import Engine
 
 from analytics.ingest.registry import OFSTED_FILE
 from analytics.metrics import county_kpis
 from analytics.queries import Scope, school_headlines
 
-ROOT = Path(__file__).resolve().parents[1]
 LAS = ["Hertfordshire", "Rutland", "Kensington and Chelsea", "Blackpool", "Birmingham"]
 KEYS = [
     "schools_with_grade",
@@ -135,15 +132,7 @@ def database_url(engine: Engine) -> str:
 
 
 def run_cli(engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url(engine)}
-    return subprocess.run(
-        [sys.executable, "-m", "analytics", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return analytics_cli(environment_for(database_url(engine)), *args)
 
 
 def test_independent_expectations_are_not_trivial() -> None:

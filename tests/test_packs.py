@@ -11,8 +11,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +19,8 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import pytest
+from app_under_test import analytics_cli as run
+from app_under_test import serve
 from pypdf import PdfReader
 from signin import signed_in_app
 from sqlalchemy import Engine
@@ -100,18 +100,6 @@ def store(
     )
     yield engine, {**os.environ, "DATABASE_URL": f"sqlite:///{path}"}
     engine.dispose()
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "analytics", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def cli_kpis(env: dict[str, str], la: str) -> dict[str, Any]:
@@ -271,20 +259,8 @@ def open_page(page: str, la: str) -> AppTest:
 
 @pytest.fixture
 def app_on_store(store: tuple[Engine, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    import streamlit as st
-
-    from analytics.store import reset_engine_cache
-
-    monkeypatch.setenv("DATABASE_URL", store[1]["DATABASE_URL"])
-    get_settings.cache_clear()
-    reset_engine_cache()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield store[0]
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
-    reset_engine_cache()
+    for _ in serve(store[1]["DATABASE_URL"], monkeypatch):
+        yield store[0]
 
 
 def test_meeting_view_offers_the_pack_and_its_xlsx_equals_the_page_tables(app_on_store: Engine) -> None:

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import random
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from app_under_test import analytics_cli, environment_for
 from signin import signed_in_app
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
@@ -40,16 +39,7 @@ PAGES = [
 
 
 def cli(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
-    return subprocess.run(
-        [sys.executable, "-m", "analytics", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return analytics_cli(environment_for(f"sqlite:///{database}"), *args)
 
 
 @pytest.fixture

@@ -7,20 +7,18 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from app_under_test import analytics_cli as run
 from sqlalchemy import Engine
 from store_checks import OFSTED_SLICE, fresh_database
 
 from analytics.ingest import ofsted_outcomes
 from analytics.register import audit
 
-ROOT = Path(__file__).resolve().parents[1]
 BY = "director@la.gov.uk"
 
 
@@ -49,18 +47,6 @@ def cli_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine
         ofsted_outcomes.import_file(engine, OFSTED_SLICE)
         env = {**os.environ, "DATABASE_URL": str(engine.url)}  # a fresh store: no early-warning model
         yield engine, env
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "analytics", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
 
 
 def test_schemes_json(cli_store: tuple[Engine, dict[str, str]]) -> None:

@@ -4,21 +4,16 @@ stores the model: no separate `train` step), a copy without a model, and a copy 
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from signin import signed_in_app
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from analytics import queries
-from analytics.config import get_settings
 from analytics.risk import store
-from analytics.store import reset_engine_cache
 from analytics.store.engine import make_engine
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -141,26 +136,9 @@ def test_model_card_in_plain_words_with_targets_and_group_tables(app_env: Path) 
     assert "years since the previous graded inspection" in set(inputs["Model input"])
 
 
-@pytest.fixture
-def copy_env(demo_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private copy of the demo database for tests that change its stored models."""
-    copy = tmp_path / "copy.db"
-    shutil.copy(demo_sqlite, copy)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{copy}")
-    get_settings.cache_clear()
-    reset_engine_cache()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield copy
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
-    reset_engine_cache()
-
-
 @pytest.mark.parametrize("page", ["views/risk_register.py", "views/model_card.py"])
-def test_pages_without_a_model_say_how_to_train(copy_env: Path, page: str) -> None:
-    engine = make_engine(f"sqlite:///{copy_env}")
+def test_pages_without_a_model_say_how_to_train(demo_copy: Path, page: str) -> None:
+    engine = make_engine(f"sqlite:///{demo_copy}")
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM risk_score"))
         connection.execute(text("DELETE FROM risk_model"))
@@ -171,11 +149,11 @@ def test_pages_without_a_model_say_how_to_train(copy_env: Path, page: str) -> No
     assert "python -m analytics train" in hint and "init-demo" in hint
 
 
-def test_a_retrained_model_shows_on_the_next_rerun_without_clearing_caches(copy_env: Path) -> None:
+def test_a_retrained_model_shows_on_the_next_rerun_without_clearing_caches(demo_copy: Path) -> None:
     """Cache keys are the data version and the stored model's id (ordinary, hashed parameters)."""
     at = _page("views/risk_register.py", la=LA)
     before = at.dataframe[0].value.set_index("URN")["Risk"]
-    engine = make_engine(f"sqlite:///{copy_env}")
+    engine = make_engine(f"sqlite:///{demo_copy}")
     loaded = store.load_latest(engine)
     scores = store.latest_scores(engine)
     assert loaded is not None and scores is not None

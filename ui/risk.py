@@ -1,8 +1,8 @@
 """Cached access to the stored early-warning model for the risk pages.
 
-Every loader takes the data version and the stored model's id as ordinary (hashed) parameters: an import
-bumps the version and a retrained model gets a new id, so the next rerun of every session shows them. Both
-are read on every run (two cheap queries).
+Every loader takes the database with its data version and the stored model's id as ordinary (hashed)
+parameters: an import bumps the version and a retrained model gets a new id, so the next rerun of every
+session shows them. Both are read on every run (two cheap queries).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import streamlit as st
 
 from analytics.risk import store
 from analytics.risk.listing import risk_listing
-from ui.read import Reader, engine
+from ui.read import DataKey, Reader, engine
 from ui.text import escape
 
 TRAIN_HINT = (
@@ -41,17 +41,17 @@ def model_id() -> int | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def metadata(version: int, model: int) -> dict[str, Any] | None:
-    """Metadata of the newest stored model (backtests, coefficients, reliability, cautions); the data version
-    and model id are the cache key."""
-    del version, model
+def metadata(data: DataKey, model: int) -> dict[str, Any] | None:
+    """Metadata of the newest stored model (backtests, coefficients, reliability, cautions); the database, its
+    data version and the model id are the cache key."""
+    del data, model
     return store.latest_metadata(engine())
 
 
 @st.cache_data(show_spinner="Loading risk scores...", max_entries=2)
-def scores(version: int, model: int) -> pd.DataFrame:
-    """Every scored open school of England from the stored model `model`."""
-    del version
+def scores(data: DataKey, model: int) -> pd.DataFrame:
+    """Every scored open school of England from the stored model `model` (of the database `data` names)."""
+    del data
     return store.scores_of(engine(), model)
 
 
@@ -60,7 +60,7 @@ def register(rm: Reader, model: int, la: str) -> pd.DataFrame:
     """The LA's open schools (in the viewer's scope) with their risk, likely range, rank in the LA,
     caution and due date (the read model's due table, as on the school page)."""
     headlines = rm.schools(la)
-    table = risk_listing(headlines, scores(rm.version, model), rm.due())
+    table = risk_listing(headlines, scores(rm.data, model), rm.due())
     sector = headlines.set_index("urn")["sector"]
     table.insert(4, "Sector", sector.reindex(table["URN"]).to_numpy())
     return table

@@ -153,8 +153,8 @@ def _model_choice(meta: dict[str, Any]) -> None:
 
 def render() -> None:
     st.title("Model card: early-warning model")
-    version, model = reader().version, risk.model_id()
-    meta = risk.metadata(version, model) if model is not None else None
+    data, model = reader().data, risk.model_id()
+    meta = risk.metadata(data, model) if model is not None else None
     if model is None or meta is None:
         st.info(risk.TRAIN_HINT)
         return

@@ -71,7 +71,7 @@ def render() -> None:
         st.info("No data has been imported yet, or none that you may see.")
         return
     st.text(f"Local authority: {chosen.describe()}")
-    meta = risk.metadata(version, model) if model is not None else None
+    meta = risk.metadata(rm.data, model) if model is not None else None
     if model is None or meta is None:
         st.info(risk.TRAIN_HINT)
         return
