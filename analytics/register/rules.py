@@ -415,7 +415,8 @@ def _ks2_evidence(context: pd.DataFrame, national: pd.DataFrame, oldest: int) ->
     england_mean = england["total"] / england["schools"]
     last = wide.groupby("urn", sort=False).tail(1)
     floor_low = pd.concat({m: last[m] < limit for m, limit in KS2_FLOOR_PROGRESS.items()}, axis=1)
-    for _, row in last.loc[(last["ks2_rwm_expected"] < KS2_FLOOR_RWM) & floor_low.any(axis=1)].iterrows():
+    floor = last.loc[(last["ks2_rwm_expected"] < KS2_FLOOR_RWM) & floor_low.any(axis=1)]
+    for row in floor.to_dict("records"):
         year = int(row["year"])
         low = [m for m, limit in KS2_FLOOR_PROGRESS.items() if pd.notna(row[m]) and row[m] < limit]
         items.append(
@@ -450,24 +451,25 @@ def _ks2_evidence(context: pd.DataFrame, national: pd.DataFrame, oldest: int) ->
             )
         )
     mean = last["year"].map(england_mean)
-    for (_, row), average in zip(last.iterrows(), mean, strict=True):
-        if pd.notna(average) and row["ks2_rwm_expected"] <= average - KS2_BELOW_NATIONAL:
-            year = int(row["year"])
-            items.append(
-                _item(
-                    row["urn"],
-                    "KS2 attainment below England",
-                    ("achievement",),
-                    CONCERN,
-                    f"KS2 {year}: RWM expected {row['ks2_rwm_expected']:.0f}% against an England mean per "
-                    f"school of {average:.0f}%{_dated(year, oldest)}",
-                    year >= oldest,
-                )
+    below = last.assign(england=mean)
+    below = below.loc[mean.notna() & (last["ks2_rwm_expected"] <= mean - KS2_BELOW_NATIONAL)]
+    for row in below.to_dict("records"):
+        year = int(row["year"])
+        items.append(
+            _item(
+                row["urn"],
+                "KS2 attainment below England",
+                ("achievement",),
+                CONCERN,
+                f"KS2 {year}: RWM expected {row['ks2_rwm_expected']:.0f}% against an England mean per "
+                f"school of {row['england']:.0f}%{_dated(year, oldest)}",
+                year >= oldest,
             )
+        )
     return items
 
 
-def _progress_text(row: pd.Series, measures: list[str]) -> str:
+def _progress_text(row: Mapping[Any, Any], measures: list[str]) -> str:
     names = {
         "ks2_reading_progress": "reading",
         "ks2_writing_progress": "writing",
@@ -482,7 +484,7 @@ def _ks4_evidence(context: pd.DataFrame, oldest: int) -> list[dict]:
         return []
     items: list[dict] = []
     last = p8.groupby("urn", sort=False).tail(1)
-    for _, row in last.loc[last["value"] < KS4_FLOOR_P8].iterrows():
+    for row in last.loc[last["value"] < KS4_FLOOR_P8].to_dict("records"):
         year = int(row["year"])
         items.append(
             _item(
@@ -525,7 +527,7 @@ def _absence_evidence(
     latest["mean"] = means.reindex(pd.MultiIndex.from_frame(latest[["phase", "year"]])).to_numpy()
     latest["gap"] = latest["value"] - latest["mean"]
     items: list[dict] = []
-    for _, row in latest.loc[latest["gap"] >= ABSENCE_CONCERN].iterrows():
+    for row in latest.loc[latest["gap"] >= ABSENCE_CONCERN].to_dict("records"):
         year = int(row["year"])
         severity = SERIOUS if row["gap"] >= ABSENCE_SERIOUS else CONCERN
         items.append(
@@ -593,7 +595,7 @@ def _risk_evidence(schools: pd.DataFrame, risk: pd.DataFrame | None) -> pd.DataF
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
     joined = schools[["urn", "grade"]].merge(risk, on="urn", how="inner")
     items = []
-    for _, row in joined.iterrows():
+    for row in joined.loc[joined["band"].isin(["high", "elevated"])].to_dict("records"):
         text = (
             f"Early-warning risk: {row['band']} ({row['risk']:.0%} chance the next graded inspection is RI "
             "or worse)"
