@@ -72,15 +72,8 @@ def roll_change(pupils_by_year: pd.Series) -> RollChange:
     base = max(earlier)
     change = float(series[latest] / series[base] - 1)
     falling = change < -FALLING_ROLL_DROP
-    direction = "down" if change < 0 else "up"
-    text = (
-        f"Pupils on roll {direction} {abs(change):.1%} from {int(series[base]):,} ({base}) to "
-        f"{int(series[latest]):,} ({latest})"
-    )
-    rule = f"down more than {FALLING_ROLL_DROP:.0%} over {latest - base} years"
-    return RollChange(
-        bool(falling), text + (f" - falling roll: {rule}." if falling else "."), change, base, latest
-    )
+    text = _roll_text(change, int(series[base]), base, int(series[latest]), latest, falling)
+    return RollChange(bool(falling), text, change, base, latest)
 
 
 def falling_rolls(pupils: pd.DataFrame) -> pd.DataFrame:
@@ -97,3 +90,53 @@ def falling_rolls(pupils: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["urn", "falling_roll", "roll_change", "roll_text"])
+
+
+ROLL_CHANGE_COLUMNS = ["urn", "falling", "text", "change", "from_year", "to_year"]
+
+
+def roll_changes(pupils: pd.DataFrame) -> pd.DataFrame:
+    """`roll_change` for every school at once, vectorised: `pupils` has urn, year, value (one row per URN and
+    year); one row per URN whose change over FALLING_ROLL_YEARS can be measured (ROLL_CHANGE_COLUMNS, by URN).
+    Schools without such a change (no figures, or too short a run) are left out."""
+    rows = pupils[["urn", "year", "value"]].assign(value=pd.to_numeric(pupils["value"], errors="coerce"))
+    rows = rows.loc[rows["value"].notna() & (rows["value"] > 0)].astype({"urn": "int64", "year": "int64"})
+    if rows.empty:
+        return pd.DataFrame(columns=ROLL_CHANGE_COLUMNS)
+    latest = rows.loc[rows["year"] == rows.groupby("urn")["year"].transform("max"), ["urn", "year", "value"]]
+    latest = latest.set_index("urn")
+    limit = rows["urn"].map(latest["year"]) - FALLING_ROLL_YEARS
+    earlier = rows.loc[rows["year"] <= limit]
+    base = earlier.loc[earlier["year"] == earlier.groupby("urn")["year"].transform("max")].set_index("urn")
+    base = base.sort_index()
+    now = latest.reindex(base.index)
+    change = now["value"].to_numpy() / base["value"].to_numpy() - 1
+    falling = change < -FALLING_ROLL_DROP
+    texts = [
+        _roll_text(float(c), int(b), int(by), int(n), int(ny), bool(f))
+        for c, b, by, n, ny, f in zip(
+            change, base["value"], base["year"], now["value"], now["year"], falling, strict=True
+        )
+    ]
+    return pd.DataFrame(
+        {
+            "urn": base.index.to_numpy(),
+            "falling": falling,
+            "text": texts,
+            "change": change,
+            "from_year": base["year"].to_numpy(),
+            "to_year": now["year"].to_numpy(),
+        },
+        columns=ROLL_CHANGE_COLUMNS,
+    )
+
+
+def _roll_text(change: float, base: int, base_year: int, latest: int, latest_year: int, falling: bool) -> str:
+    """`roll_change`'s sentence for a measured change."""
+    direction = "down" if change < 0 else "up"
+    text = (
+        f"Pupils on roll {direction} {abs(change):.1%} from {base:,} ({base_year}) to "
+        f"{latest:,} ({latest_year})"
+    )
+    rule = f"down more than {FALLING_ROLL_DROP:.0%} over {latest_year - base_year} years"
+    return text + (f" - falling roll: {rule}." if falling else ".")

@@ -21,7 +21,7 @@ from analytics import school_profile as sp
 from analytics.due_dates import InspectionDue, last_inspections, school_due
 from analytics.ingest import dfe_census, dfe_finance, ofsted_outcomes
 from analytics.ingest.registry import OFSTED_FILE
-from analytics.schools import roll_change
+from analytics.schools import roll_change, roll_changes
 from analytics.store.models import School  # noqa: F401  (tables registered)
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -255,3 +255,43 @@ def test_falling_roll_rule() -> None:
     assert sparse.falling and sparse.from_year == 2019 and "over 5 years" in sparse.text
     assert not roll_change(pd.Series([300.0, 100.0], index=[2022, 2024])).falling  # two years: not measurable
     assert not roll_change(pd.Series(dtype=float)).falling
+
+
+def test_roll_changes_for_many_schools_at_once() -> None:
+    """The vectorised rule gives each school the change, years and sentence of `roll_change` (hand values)."""
+    pupils = pd.DataFrame(
+        [
+            *[(1, y, v) for y, v in [(2016, 400.0), (2017, 390.0), (2018, 370.0), (2019, 359.0)]],
+            *[(2, y, v) for y, v in [(2016, 400.0), (2017, 390.0), (2018, 370.0), (2019, 360.0)]],
+            (3, 2019, 300.0),  # 2019 is the latest at least three years before 2024
+            (3, 2024, 200.0),
+            (3, 2020, None),  # missing, and a zero, are not figures
+            (3, 2021, 0.0),
+            (4, 2022, 300.0),  # two years apart: not measurable, left out
+            (4, 2024, 100.0),
+            (5, 2018, 1000.0),  # up 25%
+            (5, 2021, 1250.0),
+        ],
+        columns=["urn", "year", "value"],
+    )
+    found = roll_changes(pupils.sample(frac=1, random_state=3)).set_index("urn")  # any row order
+    assert list(found.index) == [1, 2, 3, 5]
+    assert list(found["falling"]) == [True, False, True, False]
+    assert list(found["from_year"]) == [2016, 2016, 2019, 2018]
+    assert list(found["to_year"]) == [2019, 2019, 2024, 2021]
+    assert found["change"].tolist() == pytest.approx([359 / 400 - 1, -0.1, 200 / 300 - 1, 0.25])
+    assert found.loc[1, "text"] == (
+        "Pupils on roll down 10.3% from 400 (2016) to 359 (2019) - falling roll: down more than 10% over 3 "
+        "years."
+    )
+    assert found.loc[5, "text"] == "Pupils on roll up 25.0% from 1,000 (2018) to 1,250 (2021)."
+    for urn in [1, 2, 3, 4, 5]:
+        one = roll_change(pupils.loc[pupils["urn"] == urn].set_index("year")["value"])
+        if urn in found.index:
+            assert (one.falling, one.text, one.from_year, one.to_year) == tuple(
+                found.loc[urn, ["falling", "text", "from_year", "to_year"]]
+            )
+            assert one.change == found.loc[urn, "change"]
+        else:
+            assert one.change is None
+    assert roll_changes(pupils.iloc[:0]).empty

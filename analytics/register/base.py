@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, Select, Table, insert, select, update
 
-from analytics.queries import SCHOOLS, Scope
+from analytics.queries import SCHOOLS, Scope, rows_frame
 from analytics.store.models import (
     RegisterAudit,
     RegisterEntry,
@@ -99,7 +99,7 @@ def versioned_update(
 def read(engine: Engine, query: Select) -> pd.DataFrame:
     with engine.connect() as connection:
         result = connection.execute(query)
-        return pd.DataFrame(result.all(), columns=list(result.keys()))
+        return rows_frame(result.all(), list(result.keys()))
 
 
 def scoped(query: Select, scope: Scope | None) -> Select:

@@ -26,10 +26,18 @@ from sqlalchemy import Engine, func, select
 from analytics import lineage
 from analytics import school_profile as sp
 from analytics.grades import REPORT_CARD, grade_label, report_card_adverse
-from analytics.queries import CONTEXT, SCHOOLS, Scope, context_values, inspections_by_number, school_headlines
+from analytics.queries import (
+    CONTEXT,
+    SCHOOLS,
+    Scope,
+    context_values,
+    inspections_by_number,
+    rows_frame,
+    school_headlines,
+)
 from analytics.queries import school_links as load_links
 from analytics.register.schemes import CATEGORIES, STAGES, SUPPORT_LEVELS, Scheme
-from analytics.schools import roll_change
+from analytics.schools import roll_changes
 
 SERIOUS, CONCERN, WATCH = 3, 2, 1
 SEVERITY_NAMES = {SERIOUS: "serious", CONCERN: "concern", WATCH: "watch"}
@@ -138,11 +146,14 @@ class Facts:
     risk: pd.DataFrame | None
 
 
-def risk_scores(engine: Engine) -> pd.DataFrame | None:
-    """The early-warning scores (urn, risk, band), or None without a model. The one place they are read."""
+def risk_scores(engine: Engine, urns: list[int] | None = None) -> pd.DataFrame | None:
+    """The early-warning scores (urn, risk, band) of every school, or of `urns` only; None without a model.
+    The one place they are read."""
     from analytics.risk.store import latest_scores
 
-    scores = latest_scores(engine)
+    scores = latest_scores(engine, urns)
+    if scores is not None and scores.empty and urns is not None:
+        scores = latest_scores(engine)  # none of these scored: None only when no school is (a model exists)
     if scores is None or scores.empty:
         return None
     return scores[["urn", "risk", "band"]].astype({"urn": "int64"})
@@ -160,7 +171,7 @@ def load_facts(engine: Engine, scope: Scope, *, with_risk: bool = True) -> Facts
     raw = context_values(engine, None if many else urns + predecessors, CONTEXT_MEASURES)
     ctx = current_context(raw, current)
     ctx = ctx.loc[ctx["urn"].isin(urns)].reset_index(drop=True) if many else ctx
-    risk = risk_scores(engine) if with_risk else None
+    risk = risk_scores(engine, None if many else urns) if with_risk else None
     return Facts(heads, ctx, national_means(engine), risk)
 
 
@@ -220,7 +231,7 @@ def national_means(engine: Engine) -> pd.DataFrame:
     )
     with engine.connect() as connection:
         result = connection.execute(query)
-        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        frame = rows_frame(result.all(), list(result.keys()))
     if frame.empty:
         return pd.DataFrame(columns=["phase", "year", "measure", "mean", "schools"])
     frame["mean"] = frame["mean"].astype("float64")
@@ -404,7 +415,8 @@ def _ks2_evidence(context: pd.DataFrame, national: pd.DataFrame, oldest: int) ->
     england_mean = england["total"] / england["schools"]
     last = wide.groupby("urn", sort=False).tail(1)
     floor_low = pd.concat({m: last[m] < limit for m, limit in KS2_FLOOR_PROGRESS.items()}, axis=1)
-    for _, row in last.loc[(last["ks2_rwm_expected"] < KS2_FLOOR_RWM) & floor_low.any(axis=1)].iterrows():
+    floor = last.loc[(last["ks2_rwm_expected"] < KS2_FLOOR_RWM) & floor_low.any(axis=1)]
+    for row in floor.to_dict("records"):
         year = int(row["year"])
         low = [m for m, limit in KS2_FLOOR_PROGRESS.items() if pd.notna(row[m]) and row[m] < limit]
         items.append(
@@ -439,24 +451,25 @@ def _ks2_evidence(context: pd.DataFrame, national: pd.DataFrame, oldest: int) ->
             )
         )
     mean = last["year"].map(england_mean)
-    for (_, row), average in zip(last.iterrows(), mean, strict=True):
-        if pd.notna(average) and row["ks2_rwm_expected"] <= average - KS2_BELOW_NATIONAL:
-            year = int(row["year"])
-            items.append(
-                _item(
-                    row["urn"],
-                    "KS2 attainment below England",
-                    ("achievement",),
-                    CONCERN,
-                    f"KS2 {year}: RWM expected {row['ks2_rwm_expected']:.0f}% against an England mean per "
-                    f"school of {average:.0f}%{_dated(year, oldest)}",
-                    year >= oldest,
-                )
+    below = last.assign(england=mean)
+    below = below.loc[mean.notna() & (last["ks2_rwm_expected"] <= mean - KS2_BELOW_NATIONAL)]
+    for row in below.to_dict("records"):
+        year = int(row["year"])
+        items.append(
+            _item(
+                row["urn"],
+                "KS2 attainment below England",
+                ("achievement",),
+                CONCERN,
+                f"KS2 {year}: RWM expected {row['ks2_rwm_expected']:.0f}% against an England mean per "
+                f"school of {row['england']:.0f}%{_dated(year, oldest)}",
+                year >= oldest,
             )
+        )
     return items
 
 
-def _progress_text(row: pd.Series, measures: list[str]) -> str:
+def _progress_text(row: Mapping[Any, Any], measures: list[str]) -> str:
     names = {
         "ks2_reading_progress": "reading",
         "ks2_writing_progress": "writing",
@@ -471,7 +484,7 @@ def _ks4_evidence(context: pd.DataFrame, oldest: int) -> list[dict]:
         return []
     items: list[dict] = []
     last = p8.groupby("urn", sort=False).tail(1)
-    for _, row in last.loc[last["value"] < KS4_FLOOR_P8].iterrows():
+    for row in last.loc[last["value"] < KS4_FLOOR_P8].to_dict("records"):
         year = int(row["year"])
         items.append(
             _item(
@@ -514,7 +527,7 @@ def _absence_evidence(
     latest["mean"] = means.reindex(pd.MultiIndex.from_frame(latest[["phase", "year"]])).to_numpy()
     latest["gap"] = latest["value"] - latest["mean"]
     items: list[dict] = []
-    for _, row in latest.loc[latest["gap"] >= ABSENCE_CONCERN].iterrows():
+    for row in latest.loc[latest["gap"] >= ABSENCE_CONCERN].to_dict("records"):
         year = int(row["year"])
         severity = SERIOUS if row["gap"] >= ABSENCE_SERIOUS else CONCERN
         items.append(
@@ -532,47 +545,49 @@ def _absence_evidence(
 
 
 def _roll_and_finance_evidence(context: pd.DataFrame, oldest: int) -> list[dict]:
-    """Falling roll (`schools.roll_change`, the one rule); deficit (`school_profile.with_in_year_balance`)."""
+    """Falling roll (`schools.roll_changes`, the one rule); deficit (`school_profile.with_in_year_balance`).
+    Vectorised over schools: only the schools with an item are visited one by one."""
     items: list[dict] = []
-    pupils = context.loc[context["measure"] == "pupils"]
-    for urn, rows in pupils.groupby("urn", sort=True):
-        roll = roll_change(rows.set_index("year")["value"])
-        if roll.falling and roll.to_year is not None:
-            year = roll.to_year
-            items.append(
-                _item(
-                    int(str(urn)),
-                    "Falling roll",
-                    ("organisation",),
-                    CONCERN,
-                    roll.text + _dated(year, oldest),
-                    year >= oldest,
-                )
+    rolls = roll_changes(context.loc[context["measure"] == "pupils"])
+    for urn, text, year in rolls.loc[rolls["falling"], ["urn", "text", "to_year"]].itertuples(index=False):
+        items.append(
+            _item(
+                urn,
+                "Falling roll",
+                ("organisation",),
+                CONCERN,
+                text + _dated(int(year), oldest),
+                int(year) >= oldest,
             )
+        )
     balance = sp.with_in_year_balance(context.loc[context["measure"].isin(["income", "expenditure"])])
     balance = balance.loc[balance["measure"] == sp.IN_YEAR_BALANCE].sort_values(["urn", "year"])
     if balance.empty:
         return items
-    deficits = (
-        balance.loc[balance["value"] < 0]
-        .groupby("urn")["year"]
-        .agg(lambda ys: ", ".join(str(int(y)) for y in ys))
-    )
     last = balance.groupby("urn", sort=False).tail(1)
-    for _, row in last.loc[last["value"] < 0].iterrows():
-        year = int(row["year"])
+    last = last.loc[last["value"] < 0]
+    deficits = _deficit_years(balance.loc[balance["urn"].isin(last["urn"]) & (balance["value"] < 0)])
+    for urn, year, value in last[["urn", "year", "value"]].itertuples(index=False):
         items.append(
             _item(
-                row["urn"],
+                urn,
                 "In-year deficit",
                 ("leadership",),
                 CONCERN,
-                f"In-year deficit of GBP {-row['value']:,.0f} in {year} (deficit years: "
-                f"{deficits[row['urn']]}){_dated(year, oldest)}",
-                year >= oldest,
+                f"In-year deficit of GBP {-value:,.0f} in {int(year)} (deficit years: "
+                f"{deficits[urn]}){_dated(int(year), oldest)}",
+                int(year) >= oldest,
             )
         )
     return items
+
+
+def _deficit_years(deficits: pd.DataFrame) -> dict[int, str]:
+    """Each school's deficit years as '2021, 2023' (`deficits`: urn, year rows sorted by urn and year)."""
+    years: dict[int, list[str]] = {}
+    for urn, year in zip(deficits["urn"], deficits["year"], strict=True):
+        years.setdefault(int(urn), []).append(str(int(year)))
+    return {urn: ", ".join(found) for urn, found in years.items()}
 
 
 def _risk_evidence(schools: pd.DataFrame, risk: pd.DataFrame | None) -> pd.DataFrame:
@@ -580,7 +595,7 @@ def _risk_evidence(schools: pd.DataFrame, risk: pd.DataFrame | None) -> pd.DataF
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
     joined = schools[["urn", "grade"]].merge(risk, on="urn", how="inner")
     items = []
-    for _, row in joined.iterrows():
+    for row in joined.loc[joined["band"].isin(["high", "elevated"])].to_dict("records"):
         text = (
             f"Early-warning risk: {row['band']} ({row['risk']:.0%} chance the next graded inspection is RI "
             "or worse)"

@@ -143,7 +143,7 @@ def schools_table(src: Sources, la: str, members: pd.DataFrame) -> pd.DataFrame:
     levels = entries.in_force(entries.entries(src.engine, Scope.la(la)), date.today())
     level = levels.set_index("urn")["level_label"] if not levels.empty else pd.Series(dtype=object)
     rows["Register level"] = [str(level.get(u, "")) if pd.notna(level.get(u)) else "" for u in rows["URN"]]
-    scores = latest_scores(src.engine)
+    scores = latest_scores(src.engine, [int(u) for u in rows["URN"]])
     band = (
         scores.set_index("urn")["band"]
         if scores is not None and "band" in scores

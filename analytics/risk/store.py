@@ -26,6 +26,7 @@ import sklearn
 import statsmodels
 from sqlalchemy import Engine, Table, delete, func, insert, select
 
+from analytics.queries import rows_frame
 from analytics.risk.model import TrainedModel
 from analytics.store.models import RiskModel, RiskScore
 
@@ -191,10 +192,11 @@ def latest_metadata(engine: Engine) -> dict[str, Any] | None:
     return meta
 
 
-def latest_scores(engine: Engine) -> pd.DataFrame | None:
-    """Scores of every open school from the newest stored model (None when no model is stored)."""
+def latest_scores(engine: Engine, urns: list[int] | None = None) -> pd.DataFrame | None:
+    """Scores of every open school (or of `urns` only) from the newest stored model (None when no model is
+    stored)."""
     model_id = latest_id(engine)
-    return None if model_id is None else scores_of(engine, model_id)
+    return None if model_id is None else scores_of(engine, model_id, urns)
 
 
 def scores_of(engine: Engine, model_id: int, urns: list[int] | None = None) -> pd.DataFrame:
@@ -205,7 +207,7 @@ def scores_of(engine: Engine, model_id: int, urns: list[int] | None = None) -> p
         query = query.where(SCORES.c.urn.in_([int(u) for u in urns]))
     with engine.connect() as connection:
         rows = connection.execute(query).all()
-    frame = pd.DataFrame(rows, columns=SCORE_COLUMNS)
+    frame = rows_frame(rows, SCORE_COLUMNS)
     return frame.sort_values(["risk", "urn"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
