@@ -5,7 +5,8 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 AXE := node_modules/axe-core/axe.min.js
 PYTEST_ARGS ?=
-# Two pytest-xdist workers (CI has two cores); each test module runs whole on one worker (its fixtures built once).
+# Two pytest-xdist workers (CI has two cores): each module whole on one worker, every browser test on the same
+# one (groups set in tests/conftest.py).
 PYTEST_WORKERS ?= 2
 
 .PHONY: run test pytest lint bench clean-db
@@ -29,7 +30,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy analytics ui views
 
 pytest: $(STAMP) $(AXE)
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The whole suite and the linters; both always run (a lint error must not hide test results), either fails it.
 test: $(STAMP) $(AXE)

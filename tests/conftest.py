@@ -117,3 +117,12 @@ def app_env(demo_sqlite: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     """Point the app at the demo database (see app_under_test: Streamlit's caches are kept across tests)."""
     for _ in serve(f"sqlite:///{demo_sqlite}", monkeypatch):
         yield demo_sqlite
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """How `make test` shares the tests between its two pytest-xdist workers (`--dist loadgroup`): each
+    module's tests run on one worker (its module fixtures are built once), and every browser test runs on the
+    same worker (one Streamlit server and one Chromium at a time, beside the other worker's tests)."""
+    for item in items:
+        group = "browser" if item.path.parent.name == "browser" else item.path.stem
+        item.add_marker(pytest.mark.xdist_group(group))

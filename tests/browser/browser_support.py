@@ -21,6 +21,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+SKELETON = "[data-testid='stSkeleton']"  # a placeholder Streamlit shows until an element of the run arrives
 EXCEPTION = "[data-testid='stException']"
 BLOCKING_IMPACTS = {"serious", "critical"}
 TIMEOUT_MS = 60_000
@@ -84,6 +85,10 @@ def wait_idle(page: Page) -> None:
     # The state flips to running shortly after an interaction; give it a beat, then wait for idle again.
     page.wait_for_timeout(300)
     page.locator(IDLE).wait_for(state="attached")
+    # On a loaded machine the run can start after that beat: placeholders left mean it has not finished.
+    if page.locator(SKELETON).count():
+        page.locator(SKELETON).first.wait_for(state="detached")
+        page.locator(IDLE).wait_for(state="attached")
 
 
 def sign_in_if_asked(page: Page, login: tuple[str, str] = (DIRECTOR, PASSWORD)) -> bool:
