@@ -191,7 +191,7 @@ def test_3_risk_register_defaults_to_good_schools_with_rank_and_plain_drivers(
 @pytest.mark.parametrize("path", ["/", "/movement", "/districts", "/risk", "/meeting"])
 def test_4_url_values_matched_loosely_or_reported(app_page: Page, app_server: AppServer, path: str) -> None:
     open_app(app_page, f"{path}?la=telford+%26+wrekin", app_server)
-    with contextlib.suppress(PlaywrightTimeout):  # the address is rewritten by the run: wait for it, then check
+    with contextlib.suppress(PlaywrightTimeout):  # the run rewrites the address: wait for it, then check
         app_page.wait_for_url(lambda url: parse_qs(urlparse(url).query).get("la") == [LA], timeout=30_000)
     assert query(app_page)["la"] == [LA], "'telford & wrekin' names Telford and Wrekin"
     assert "was not found" not in main_text(app_page)
