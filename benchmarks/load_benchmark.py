@@ -33,9 +33,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -281,17 +282,83 @@ async def monthly_import(url: str, results: Results, first: asyncio.Event) -> No
         results.failures.append(f"monthly import: {results.import_outcome}")
 
 
-async def drive(base: str, url: str, emails: list[str], rounds: int, max_seconds: float) -> Results:
+# ---------------------------------------------------------------- the protocol client
+
+
+async def protocol_sign_in(client: Any, email: str, results: Results) -> Any:
+    """The first run of a new session (the sign-in form), then the form submitted; the run after Sign in."""
+    form = await client.open()
+    results.add("(sign-in form)", form.seconds)
+    if not any(e.text_input.type == e.text_input.PASSWORD for e in form.of_kind("text_input")):
+        raise RuntimeError(f"no sign-in form: {form.texts()[:3]}")
+    run = await client.submit_form({"Email": email, "Password": PASSWORD}, "Sign in")
+    if any(e.text_input.type == e.text_input.PASSWORD for e in run.of_kind("text_input")):
+        raise RuntimeError(f"sign-in refused: {run.texts()[:3]}")
+    return run
+
+
+def protocol_check(run: Any, label: str, results: Results) -> None:
+    for exception in run.exceptions():
+        results.failures.append(f"{label}: exception shown: {exception[:120]}")
+    if run.page_not_found:
+        results.failures.append(f"{label}: page not found")
+
+
+async def protocol_round(base: str, email: str, urn: str, results: Results, first: asyncio.Event) -> None:
+    """One round over the websocket protocol: "/" signed in (Overview), the menu, then the school deep link in
+    a new session (signs in again), like the browser round."""
+    from streamlit_client import StreamlitSession
+
+    timeout = PAGE_TIMEOUT_MS / 1000
+    for path, label, menu in (("/", "Overview", MENU), (f"/school?urn={urn}", "School (deep link)", ())):
+        async with StreamlitSession(base, path, timeout=timeout) as client:
+            steps: list[tuple[str, Any]] = [(label, partial(protocol_sign_in, client, email, results))]
+            steps += [(title, partial(client.navigate, title)) for title in menu]
+            for step_label, step in steps:
+                try:
+                    run = await step()
+                except Exception as error:  # noqa: BLE001 (a timeout or a broken page is a failure, counted)
+                    detail = str(error).splitlines()[0] if str(error) else ""
+                    results.failures.append(f"{step_label} ({email}): {type(error).__name__}: {detail}")
+                    return  # the session's state is unknown: start the next round afresh
+                results.add(step_label, run.seconds)
+                protocol_check(run, step_label, results)
+                first.set()
+
+
+async def protocol_session(base: str, email: str, urn: str, rounds: int, results: Results,
+                           first: asyncio.Event, stagger: float) -> None:
+    await asyncio.sleep(stagger)
+    for _ in range(rounds):
+        await protocol_round(base, email, urn, results, first)
+    results.sessions_done += 1
+
+
+@asynccontextmanager
+async def session_starter(client: str) -> AsyncIterator[Callable[..., Coroutine[Any, Any, None]]]:
+    """What runs one session: a browser context in one shared headless Chromium, or the protocol client."""
+    if client == "protocol":
+        yield protocol_session
+        return
     from playwright.async_api import async_playwright
 
-    results = Results()
-    first = asyncio.Event()
-    urn = first_graded_urn()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                                    args=CHROMIUM_ARGS)
+        try:
+            yield partial(session, browser)
+        finally:
+            await browser.close()
+
+
+async def drive(base: str, url: str, emails: list[str], rounds: int, max_seconds: float,
+                client: str = "browser") -> Results:
+    results = Results()
+    first = asyncio.Event()
+    urn = first_graded_urn()
+    async with session_starter(client) as start:
         importer = asyncio.create_task(monthly_import(url, results, first))
-        sessions = [session(browser, base, email, urn, rounds, results, first, stagger=0.5 * n)
+        sessions = [start(base, email, urn, rounds, results, first, stagger=0.5 * n)
                     for n, email in enumerate(emails)]
         try:
             await asyncio.wait_for(asyncio.gather(*sessions), timeout=max_seconds)
@@ -310,7 +377,6 @@ async def drive(base: str, url: str, emails: list[str], rounds: int, max_seconds
                 if results.import_process is not None:
                     results.import_process.kill()
                     await results.import_process.wait()
-        await browser.close()
     return results
 
 
@@ -322,8 +388,8 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))]
 
 
-def report(results: Results, peak_mb: float | None, sessions: int, elapsed: float) -> None:
-    print(f"{sessions} concurrent sessions, {elapsed:.0f} s in all")
+def report(results: Results, peak_mb: float | None, sessions: int, elapsed: float, client: str) -> None:
+    print(f"{sessions} concurrent sessions ({client} client), {elapsed:.0f} s in all")
     print(f"{'page':<24} {'visits':>6} {'p50 (s)':>8} {'p95 (s)':>8} {'max (s)':>8}")
     everything = []
     for page, values in results.times.items():
@@ -354,6 +420,8 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=20, help="concurrent browser sessions")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of the pages per session")
     parser.add_argument("--max-seconds", type=float, default=600, help="stop the sessions after this long")
+    parser.add_argument("--client", choices=("browser", "protocol"), default="browser",
+                        help="headless Chromium, or the websocket client (benchmarks/streamlit_client.py)")
     parser.add_argument("--lite", action="store_true", help="quick check: 3 sessions, 1 round")
     args = parser.parse_args()
     if args.lite:
@@ -365,10 +433,10 @@ def main() -> int:
         with app_server(url) as (base, server):
             print(f"Server up at {base}: {args.sessions} session(s), {args.rounds} round(s)", file=sys.stderr)
             started = time.perf_counter()
-            results = asyncio.run(drive(base, url, emails, args.rounds, args.max_seconds))
+            results = asyncio.run(drive(base, url, emails, args.rounds, args.max_seconds, args.client))
             elapsed = time.perf_counter() - started
             peak = peak_rss_mb(server.pid)
-    report(results, peak, args.sessions, elapsed)
+    report(results, peak, args.sessions, elapsed, args.client)
     return 1 if results.failures else 0
 
 
