@@ -138,11 +138,13 @@ class Facts:
     risk: pd.DataFrame | None
 
 
-def risk_scores(engine: Engine) -> pd.DataFrame | None:
-    """The early-warning scores (urn, risk, band), or None without a model. The one place they are read."""
-    from analytics.risk.store import latest_scores
+def risk_scores(engine: Engine, model_id: int | None = None) -> pd.DataFrame | None:
+    """The early-warning scores (urn, risk, band) of the newest stored model (or of `model_id`), or None
+    without a model. The one place they are read."""
+    from analytics.risk.store import latest_id, scores_of
 
-    scores = latest_scores(engine)
+    model = latest_id(engine) if model_id is None else model_id
+    scores = None if model is None else scores_of(engine, model)
     if scores is None or scores.empty:
         return None
     return scores[["urn", "risk", "band"]].astype({"urn": "int64"})
