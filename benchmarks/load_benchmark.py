@@ -1,7 +1,8 @@
 """Load benchmark (issue 13): N signed-in sessions at once on the main pages during a monthly import.
 
 Usage: python benchmarks/load_benchmark.py [--sessions 20] [--rounds 2] [--max-seconds 600]
-                                           [--database-url URL | --sqlite] [--client browser|protocol] [--lite]
+                                           [--database-url URL | --sqlite] [--lite]
+                                           [--client browser|protocol]
 
 Without --database-url: a private schema on the PostgreSQL server (default
 postgresql+psycopg://postgres@127.0.0.1:5432/test, or TEST_DATABASE_URL), filled like `init-demo` from the
@@ -15,11 +16,11 @@ open "/" and sign in through the form (Overview), click the sidebar links to Mov
 register and Register, then open a school's deep link (/school?urn=..., a new session: signs in again). A
 page's time runs from the click (Sign in or the menu link) to settled: a script run started and ended, no
 skeleton left.
---client protocol drives the same rounds with benchmarks/streamlit_client.py instead of Chromium: one websocket
-per session speaking Streamlit's own protocol (BackMsg rerun_script with the form's widget values or the menu
-page's script hash; ForwardMsgs read until the run finishes for good, including the rerun after Sign in). The
-browsers no longer compete with the server for the CPU, so the figures are the server's. A page's time runs from
-the BackMsg sent to its final script_finished; an exception element in the deltas is a failure.
+--client protocol drives the same rounds with benchmarks/streamlit_client.py instead of Chromium: one
+websocket per session speaking Streamlit's own protocol (BackMsg rerun_script with the form's widget values or
+the menu page's script hash; ForwardMsgs read until the run finishes for good, including the rerun after Sign
+in). No browser competes with the server for the CPU, so the figures are the server's. A page's time runs
+from the BackMsg sent to its final script_finished; an exception element in the deltas is a failure.
 Once a first page has settled, `python -m analytics import ofsted-mi <sample>` runs in a subprocess on the
 same database. The sessions stop at --max-seconds (pages not reached are not counted).
 
