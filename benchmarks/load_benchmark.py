@@ -26,6 +26,36 @@ same database. The sessions stop at --max-seconds (pages not reached are not cou
 
 Prints p50/p95 per page and overall, failures (exception boxes shown, timeouts, errors), the import's duration
 and the server's peak resident memory (VmHWM). Target (issue 13): no failures, p95 under 5 s.
+
+Measured (30 Nov 2026, this 2-core machine shared with another job, load average 9-12; PostgreSQL store built
+once, `--database-url`, so the import re-imports the MI sample; 20 protocol sessions x 2 rounds; one run
+each):
+
+    page                 before: p50 / p95 (s)   after: p50 / p95 (s)
+    (sign-in form)          10.5 / 15.6              2.3 /  5.5
+    Overview                40.5 / 48.4             25.7 / 33.2
+    Movement                14.3 / 21.0              5.6 /  6.5
+    Districts               33.4 / 50.8             16.9 / 24.0
+    Risk register           45.0 / 74.7             22.9 / 38.3
+    Register                29.9 / 42.5              7.7 /  8.8
+    School (deep link)      21.9 / 41.3             15.5 / 19.7
+    all pages               27.7 / 71.5             11.4 / 36.9
+    (0 failures both; 448 s -> 208 s in all; peak RSS 1508 -> 1618 MB; import 102 s / 83 s)
+
+Where the server's time went (py-spy record on the server, 10 protocol sessions x 1 round, before the fixes):
+a full gc.collect() after every script run (Streamlit's runner.postScriptGC) 19% of the samples; the Risk
+register 35%, nearly all in building the read model's "due" frame (analytics.derived.load -> due_table, a
+Python loop over iterrows) because the import bumps the data version before its own refresh has stored the
+new frames, so the first page that needs one builds it in the server meanwhile (every session waits on
+that cache entry); the Register page 7%, two thirds of it reading the 21,845 risk scores into a DataFrame
+built from SQLAlchemy Row objects on every run; the Overview 7.5% (pyarrow string columns converted to numpy
+for the KPI masks, report-card masks); Districts and the school page: building the XLSX of every download
+button on every run (15-28% of those pages), scipy.stats imported on the first Districts run; the sign-in
+gate: argon2 (by design) and the per-run account lookups; websocket sending under 1%.
+Fixed: postScriptGC off (.streamlit/config.toml), risk scores cached on the model id, due_table over dicts
+(16.7 s -> 5.4 s, same frame). Not fixed: the read model rebuilt in the server during an import (the version
+could become visible only once the refresh has stored every frame), XLSX built eagerly (st.download_button
+takes a callable), the Overview's string conversions.
 """
 
 from __future__ import annotations
