@@ -329,7 +329,8 @@ async def protocol_sign_in(client: Any, email: str, results: Results) -> Any:
         raise RuntimeError(f"no sign-in form: {form.texts()[:3]}")
     run = await client.submit_form({"Email": email, "Password": PASSWORD}, "Sign in")
     if any(e.text_input.type == e.text_input.PASSWORD for e in run.of_kind("text_input")):
-        raise RuntimeError(f"sign-in refused: {run.texts()[:3]}")
+        shown = run.exceptions() or run.texts()[:3]
+        raise RuntimeError(f"sign-in refused: {shown}")
     return run
 
 
