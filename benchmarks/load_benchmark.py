@@ -41,6 +41,9 @@ each):
     School (deep link)      21.9 / 41.3             15.5 / 19.7
     all pages               27.7 / 71.5             11.4 / 36.9
     (0 failures both; 448 s -> 208 s in all; peak RSS 1508 -> 1618 MB; import 102 s / 83 s)
+--sqlite (fresh store, after the fixes): before the sign-in fix 38 failures (concurrent sign-ins: "database
+is locked"); after it 0 failures, p50 10.2 s, p95 23.2 s (Overview 18.2 / 27.1, Districts 19.7 / 23.2),
+160 s in all, peak RSS 1384 MB, import 51 s.
 
 Where the server's time went (py-spy record on the server, 10 protocol sessions x 1 round, before the fixes):
 a full gc.collect() after every script run (Streamlit's runner.postScriptGC) 19% of the samples; the Risk
