@@ -301,7 +301,9 @@ def authenticate(engine: Engine, email: str, password: str) -> Viewer:
     message that never says whether the email exists.
     """
     email = email.strip().lower()
-    with engine.begin() as connection:
+    # The write lock up front (SQLite): a deferred transaction reads the account, then cannot upgrade to write
+    # while another sign-in writes, and fails at once ("database is locked") instead of waiting its turn.
+    with engine.connect().execution_options(begin_immediate=True) as connection, connection.begin():
         refusal = _attempt(connection, email, password)
     if refusal is not None:
         raise LoginRefused(refusal)

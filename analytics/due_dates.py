@@ -16,13 +16,17 @@ Pure functions over plain values. The dates are approximations of Ofsted policy,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
 from analytics.grades import REPORT_CARD as REPORT_CARD_SOURCE
 from analytics.school_calendar import academic_year_end
+
+Row = pd.Series | Mapping[Any, Any]  # a frame's row: iterrows' Series or to_dict("records")' dict
 
 STATUTORY = (
     "Statutory maximum: five academic years after the end of the academic year of the last graded inspection"
@@ -194,9 +198,15 @@ def last_inspections(
     return out
 
 
-def school_due(school: pd.Series, last: pd.Series) -> InspectionDue:
+#: The headline columns `school_due` reads.
+SCHOOL_FIELDS = ("inspection_start", "grade", "category_of_concern", "inspection_published", "inherited",
+                 "open_date", "phase", "grade_source")
+
+
+def school_due(school: Row, last: Row) -> InspectionDue:
     """Due date of one school from its headline row (`analytics.headline.headlines`) and its
-    `last_inspections` row. An ungraded inspection counts only if it followed the last graded one."""
+    `last_inspections` row (each a Series or a dict of the row's values). An ungraded inspection counts only
+    if it followed the last graded one."""
     graded_start = _day(school.get("inspection_start"))
     ungraded = _day(last.get("last_ungraded"))
     if ungraded is not None and graded_start is not None and ungraded < graded_start:
@@ -242,8 +252,11 @@ def from_row(row: pd.Series) -> InspectionDue:
 def due_table(headlines: pd.DataFrame, members: pd.DataFrame, inspections: pd.DataFrame) -> pd.DataFrame:
     """`school_due` for every school of `headlines` at once: one row per URN (`DUE_COLUMNS`)."""
     last = last_inspections(headlines, members, inspections).reindex(headlines["urn"].astype("int64"))
+    # Plain dicts of the columns school_due reads, not iterrows' Series: the same values, read several times
+    # faster (22,000 schools).
+    read = [column for column in ("urn", *SCHOOL_FIELDS) if column in headlines.columns]
     rows = [
         due_row(int(school["urn"]), school_due(school, record))
-        for (_, school), (_, record) in zip(headlines.iterrows(), last.iterrows(), strict=True)
+        for school, record in zip(headlines[read].to_dict("records"), last.to_dict("records"), strict=True)
     ]
     return pd.DataFrame(rows, columns=DUE_COLUMNS)

@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from analytics.config import get_settings
 from analytics.queries import Scope
 from analytics.register import audit, impact, listing, meeting, rules
 from analytics.register.base import RegisterError
@@ -34,8 +35,19 @@ def register_version() -> int:
 
 
 def risk_scores() -> pd.DataFrame | None:
-    """Fresh on every run (one query); the cached loaders below take it as a hashed argument."""
-    return rules.risk_scores(engine())
+    """The newest model's scores: its id is read on every run (one small query) and its scores are cached on
+    it (a stored model's scores never change; a new model has a new id). The cached loaders below take the
+    frame as a hashed argument."""
+    from analytics.risk.store import latest_id  # imports scikit-learn: only when a page needs the scores
+
+    model = latest_id(engine())
+    return None if model is None else _risk_scores(get_settings().database_url, model)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _risk_scores(database: str, model: int) -> pd.DataFrame | None:
+    del database  # cache key: two stores served by one process (tests) may both have a model 1
+    return rules.risk_scores(engine(), model_id=model)
 
 
 @st.cache_data(show_spinner="Reading the data the register rules use...", max_entries=8)

@@ -146,15 +146,20 @@ class Facts:
     risk: pd.DataFrame | None
 
 
-def risk_scores(engine: Engine, urns: list[int] | None = None) -> pd.DataFrame | None:
-    """The early-warning scores (urn, risk, band) of every school, or of `urns` only; None without a model.
-    The one place they are read."""
-    from analytics.risk.store import latest_scores
+def risk_scores(
+    engine: Engine, urns: list[int] | None = None, *, model_id: int | None = None
+) -> pd.DataFrame | None:
+    """The early-warning scores (urn, risk, band) of the newest stored model (or of `model_id`), of every
+    school or of `urns` only; None without a model. The one place they are read."""
+    from analytics.risk.store import latest_id, scores_of
 
-    scores = latest_scores(engine, urns)
-    if scores is not None and scores.empty and urns is not None:
-        scores = latest_scores(engine)  # none of these scored: None only when no school is (a model exists)
-    if scores is None or scores.empty:
+    model = latest_id(engine) if model_id is None else model_id
+    if model is None:
+        return None
+    scores = scores_of(engine, model, urns)
+    if scores.empty and urns is not None:
+        scores = scores_of(engine, model)  # none of these scored: None only when no school is scored
+    if scores.empty:
         return None
     return scores[["urn", "risk", "band"]].astype({"urn": "int64"})
 
