@@ -5,8 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 AXE := node_modules/axe-core/axe.min.js
 PYTEST_ARGS ?=
-# Two pytest-xdist workers (CI has two cores): each module whole on one worker, every browser test on the same
-# one (groups set in tests/conftest.py).
+# pytest-xdist workers for the tests without a browser (CI has two cores); each module stays on one worker.
 PYTEST_WORKERS ?= 2
 
 .PHONY: run test pytest lint bench clean-db
@@ -29,8 +28,15 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy analytics ui views
 
+# Two runs sharing one folder of stores built once (the demo store, the national store): the tests without a
+# browser on $(PYTEST_WORKERS) workers, then the browser tests on their own (one Streamlit server and one Chromium
+# with the whole machine). A run that selects no test (exit status 5, e.g. PYTEST_ARGS naming one file) is fine.
 pytest: $(STAMP) $(AXE)
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	@status=0; shared=$$(mktemp -d); export TEST_SHARED_BUILDS=$$shared; \
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not browser" $(PYTEST_ARGS) \
+		|| { rc=$$?; [ $$rc -eq 5 ] || status=1; }; \
+	$(PY) -m pytest -m browser $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || status=1; }; \
+	rm -rf "$$shared"; exit $$status
 
 # The whole suite and the linters; both always run (a lint error must not hide test results), either fails it.
 test: $(STAMP) $(AXE)

@@ -85,13 +85,15 @@ def demo_copy(demo_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
-    """A private copy of a SQLite file built once for the whole run. With pytest-xdist (`make test` runs two
-    workers) the first worker to ask builds it under a lock in the run's temporary folder, which every worker
-    shares (each worker's own folder is inside it); the others wait for it. No process writes to the shared
-    file: each worker uses its own copy."""
+    """A private copy of a SQLite file built once for the whole run. With pytest-xdist the first worker to ask
+    builds it under a lock in the run's temporary folder, which every worker shares (each worker's own folder
+    is inside it), or in TEST_SHARED_BUILDS when set (`make test` sets it for its two pytest runs); the others
+    wait for it. No process writes to the shared file: each worker uses its own copy."""
     folder = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         folder = folder.parent
+    if os.environ.get("TEST_SHARED_BUILDS"):  # `make test`: its two pytest runs share the builds
+        folder = Path(os.environ["TEST_SHARED_BUILDS"])
     target = folder / name
     with (folder / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -120,9 +122,9 @@ def app_env(demo_sqlite: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """How `make test` shares the tests between its two pytest-xdist workers (`--dist loadgroup`): each
-    module's tests run on one worker (its module fixtures are built once), and every browser test runs on the
-    same worker (one Streamlit server and one Chromium at a time, beside the other worker's tests)."""
+    """How pytest-xdist shares the tests between workers under `--dist loadgroup` (`make test`): each module's
+    tests run on one worker (its module fixtures are built once), and the browser tests all on the same one
+    (`make test` runs them in a second run of their own)."""
     for item in items:
         group = "browser" if item.path.parent.name == "browser" else item.path.stem
         item.add_marker(pytest.mark.xdist_group(group))
