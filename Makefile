@@ -33,7 +33,7 @@ lint: $(STAMP)
 # with the whole machine). A run that selects no test (exit status 5, e.g. PYTEST_ARGS naming one file) is fine.
 pytest: $(STAMP) $(AXE)
 	@status=0; shared=$$(mktemp -d); export TEST_SHARED_BUILDS=$$shared; \
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not browser" $(PYTEST_ARGS) \
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not browser" $(PYTEST_ARGS) \
 		|| { rc=$$?; [ $$rc -eq 5 ] || status=1; }; \
 	$(PY) -m pytest -m browser $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || status=1; }; \
 	rm -rf "$$shared"; exit $$status

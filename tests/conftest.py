@@ -120,11 +120,3 @@ def app_env(demo_sqlite: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     for _ in serve(f"sqlite:///{demo_sqlite}", monkeypatch):
         yield demo_sqlite
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """How pytest-xdist shares the tests between workers under `--dist loadgroup` (`make test`): each module's
-    tests run on one worker (its module fixtures are built once), and the browser tests all on the same one
-    (`make test` runs them in a second run of their own)."""
-    for item in items:
-        group = "browser" if item.path.parent.name == "browser" else item.path.stem
-        item.add_marker(pytest.mark.xdist_group(group))
