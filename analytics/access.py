@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from analytics.config import get_settings
 from analytics.scope import Scope
+from analytics.store.engine import as_utc
 from analytics.store.models import AccessLog, Account
 
 ACCOUNTS = Account.__table__  # type: ignore[attr-defined]
@@ -290,10 +291,6 @@ def access_log(engine: Engine, limit: int = 500) -> pd.DataFrame:
     return pd.DataFrame([dict(r) for r in rows], columns=["at", "email", "event", "detail"])
 
 
-def _aware(stamp: datetime | None) -> datetime | None:
-    return stamp.replace(tzinfo=UTC) if stamp is not None and stamp.tzinfo is None else stamp
-
-
 def authenticate(engine: Engine, email: str, password: str) -> Viewer:
     """Check a local account's password (argon2); count failures and lock the account after too many.
 
@@ -324,7 +321,7 @@ def _attempt(connection: Connection, email: str, password: str) -> str | None:
     if row is None or not row["password_hash"]:
         log("failed login", "no local account")
         return refused
-    locked = _aware(row["locked_until"])
+    locked = None if row["locked_until"] is None else as_utc(row["locked_until"])
     if locked is not None and locked > now():
         log("failed login", "locked")
         return f"Too many failed attempts: try again after {locked:%H:%M} UTC."

@@ -6,6 +6,11 @@ or on any filter, only on the data. It is computed once after each import (`refr
 importers' command line, `init-demo` and page uploads) and stored in `derived_frame` as Parquet keyed on the
 data version, so a first page view (in any replica) reads a stored frame instead of recomputing it. A frame
 missing for the current version (an import made without a refresh) is built on first use and stored then.
+
+Pages key on `visible_version`, not on the latest import: while `refresh` is storing a new version's frames
+(a marker row says so), the previous complete version stays visible, so the sessions of a busy server keep
+their cached pages instead of each waiting for a frame the refresh is building anyway. The previous version's
+frames are kept until the next refresh for the sessions still reading them.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
 import pandas as pd
@@ -25,7 +30,7 @@ from analytics import school_profile as sp
 from analytics.due_dates import DUE_COLUMNS, due_table
 from analytics.school_calendar import as_at_dates
 from analytics.schools import sector_of
-from analytics.store import data_version
+from analytics.store import as_utc, data_version
 from analytics.store.models import DerivedFrame, ImportLog
 
 TABLE = DerivedFrame.__table__  # type: ignore[attr-defined]
@@ -121,6 +126,12 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
 }
 
 
+#: A marker row (empty payload): a refresh of this data version has started and not finished.
+REFRESHING = "(refreshing)"
+#: A marker older than this (a refresh killed midway) no longer hides the new version.
+REFRESH_HIDES_AT_MOST = timedelta(minutes=15)
+
+
 def to_parquet(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
@@ -209,17 +220,68 @@ def load(engine: Engine, name: str, version: int) -> pd.DataFrame:
     return frame
 
 
+def _complete_before(connection: Connection, version: int) -> int | None:
+    """The newest data version below `version` with every frame stored, or None."""
+    complete = (
+        select(TABLE.c.data_version)
+        .where(TABLE.c.name.in_(list(BUILDERS)), TABLE.c.data_version < version)
+        .group_by(TABLE.c.data_version)
+        .having(func.count() == len(BUILDERS))
+        .subquery()
+    )
+    return connection.execute(select(func.max(complete.c.data_version))).scalar_one_or_none()
+
+
+def visible_version(engine: Engine) -> int:
+    """The data version pages show: the latest import's, except while its refresh is under way (begun less
+    than REFRESH_HIDES_AT_MOST ago) and an older version has every frame stored: then that one."""
+    log = ImportLog.__table__  # type: ignore[attr-defined]
+    latest = select(func.coalesce(func.max(log.c.id), 0)).scalar_subquery()
+    marker = (
+        select(TABLE.c.created_at)
+        .where(TABLE.c.name == REFRESHING, TABLE.c.data_version == latest)
+        .scalar_subquery()
+    )
+    with engine.connect() as connection:
+        version, started = connection.execute(select(latest, marker)).one()
+        version = int(version or 0)
+        if started is None or datetime.now(UTC) - as_utc(started) > REFRESH_HIDES_AT_MOST:
+            return version
+        previous = _complete_before(connection, version)
+    return version if previous is None else int(previous)
+
+
+def _mark_refreshing(engine: Engine, version: int, *, on: bool) -> None:
+    with writing(engine) as connection:
+        connection.execute(delete(TABLE).where(TABLE.c.name == REFRESHING, TABLE.c.data_version == version))
+        if on and data_version(connection) == version:
+            started = datetime.now(UTC)
+            connection.execute(
+                insert(TABLE).values(name=REFRESHING, data_version=version, created_at=started, payload=b"")
+            )
+
+
 def refresh(engine: Engine, progress: Callable[[str], None] | None = None) -> int:
     """Store every frame for the current data version (carried forward where the last imports did not touch
-    its sources, else rebuilt); drop older versions. Returns the version."""
+    its sources, else rebuilt), then make it the visible version; drop the versions before the previous
+    complete one. Returns the version."""
     version = data_version(engine)
-    sources = Sources(engine)
-    for number, (name, build) in enumerate(BUILDERS.items(), start=1):
-        if has(engine, name, version) or carried_forward(engine, name, version):
-            continue
-        if progress:
-            progress(f"Preparing the read model [{number}/{len(BUILDERS)}]: {name}")
-        _store(engine, name, version, build(sources))
+    with engine.connect() as connection:
+        previous = _complete_before(connection, version)
+    _mark_refreshing(engine, version, on=True)
+    try:
+        sources = Sources(engine)
+        for number, (name, build) in enumerate(BUILDERS.items(), start=1):
+            if has(engine, name, version) or carried_forward(engine, name, version):
+                continue
+            if progress:
+                progress(f"Preparing the read model [{number}/{len(BUILDERS)}]: {name}")
+            _store(engine, name, version, build(sources))
+    except BaseException:
+        _mark_refreshing(engine, version, on=False)  # pages build what is missing on first view instead
+        raise
+    keep = version if previous is None else previous
     with writing(engine) as connection:
-        connection.execute(delete(TABLE).where(TABLE.c.data_version < version))
+        connection.execute(delete(TABLE).where(TABLE.c.data_version < keep))
+        connection.execute(delete(TABLE).where(TABLE.c.name == REFRESHING, TABLE.c.data_version <= version))
     return version

@@ -10,13 +10,14 @@ import json
 import random
 import shutil
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from app_under_test import analytics_cli, environment_for
 from signin import signed_in_app
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, insert
 from streamlit.testing.v1 import AppTest
 
 from analytics import derived, lineage, queries
@@ -214,3 +215,68 @@ def test_school_command_prints_the_profile(demo_sqlite: Path) -> None:
     unknown = cli(demo_sqlite, "school", "999999", "--format", "json")
     assert unknown.returncode == 2 and "No school with URN 999999" in unknown.stderr
     assert cli(demo_sqlite, "school", "abc").returncode == 2
+
+
+SLICES = ROOT / "tests" / "data"
+OUTCOMES_SLICE = SLICES / "ofsted_outcomes_slice_as_at_31_August_2025.csv"
+MI_SCHOOLS_SLICE = SLICES / "ofsted_outcomes_mi_schools_slice_as_at_31_August_2025.csv"
+
+
+def test_pages_see_a_new_import_once_its_read_model_is_stored(empty_store: Engine) -> None:
+    """While `refresh` stores a new import's frames, pages keep the previous complete version (their cached
+    pages stay valid instead of each session building the frames the refresh is building); the new version
+    shows once every frame is stored, and the previous one's frames stay for sessions still reading them."""
+    from analytics.ingest import ofsted_outcomes
+    from analytics.store import data_version
+
+    ofsted_outcomes.import_file(empty_store, OUTCOMES_SLICE)
+    first = derived.refresh(empty_store)
+    assert derived.visible_version(empty_store) == first == data_version(empty_store)
+
+    ofsted_outcomes.import_file(empty_store, MI_SCHOOLS_SLICE)
+    second = data_version(empty_store)
+    assert second > first
+    seen: list[int] = []
+    derived.refresh(empty_store, progress=lambda _: seen.append(derived.visible_version(empty_store)))
+    assert len(seen) >= 5 and set(seen) == {first}  # every school-data frame was rebuilt meanwhile
+    assert derived.visible_version(empty_store) == second
+    assert derived.has(empty_store, "headlines", first)  # kept for sessions still on the previous version
+
+    ofsted_outcomes.import_file(empty_store, OUTCOMES_SLICE, replace_later=True)
+    third = data_version(empty_store)
+    assert third > second
+    derived.refresh(empty_store)
+    assert derived.visible_version(empty_store) == third
+    assert not derived.has(empty_store, "headlines", first) and derived.has(empty_store, "headlines", second)
+
+
+def test_a_failed_or_abandoned_refresh_does_not_hide_the_new_version(empty_store: Engine) -> None:
+    """A refresh that fails shows the new version at once (pages build what is missing); one killed midway
+    (its marker left behind) hides it for REFRESH_HIDES_AT_MOST at most."""
+    from analytics.ingest import ofsted_outcomes
+    from analytics.store import data_version
+
+    ofsted_outcomes.import_file(empty_store, OUTCOMES_SLICE)
+    first = derived.refresh(empty_store)
+    ofsted_outcomes.import_file(empty_store, MI_SCHOOLS_SLICE)
+    second = data_version(empty_store)
+
+    def fail(_: str) -> None:
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        derived.refresh(empty_store, progress=fail)
+    assert derived.visible_version(empty_store) == second
+
+    def leave_marker(started: datetime) -> None:
+        """What a refresh killed midway leaves behind: its marker."""
+        table = derived.TABLE
+        with empty_store.begin() as connection:
+            connection.execute(delete(table).where(table.c.name == derived.REFRESHING))
+            marker = {"name": derived.REFRESHING, "data_version": second, "created_at": started}
+            connection.execute(insert(table).values(payload=b"", **marker))
+
+    leave_marker(datetime.now(UTC) - timedelta(minutes=1))
+    assert derived.visible_version(empty_store) == first
+    leave_marker(datetime.now(UTC) - derived.REFRESH_HIDES_AT_MOST - timedelta(minutes=1))
+    assert derived.visible_version(empty_store) == second

@@ -1,11 +1,12 @@
 """The one read path from the store to the pages.
 
 Pages get every frame from a `Reader` (`reader()`): it carries the data version (the id of the latest import,
-which every import bumps) and the viewer's scope, and every cached function below takes both as ordinary,
-hashed arguments. So an import, from the command line or a page, shows in the next rerun of every session, and
-cached results never cross viewers with different scopes. National frames that depend only on the data come
-from `analytics.derived` (computed once after each import and stored); everything a page shows is cut to the
-viewer's scope here, never in the page.
+which every import bumps, once the import's read model is stored: `analytics.derived.visible_version`) and the
+viewer's scope, and every cached function below takes both as ordinary, hashed arguments. So an import, from
+the command line or a page, shows in the next rerun of every session, and cached results never cross viewers
+with different scopes. National frames that depend only on the data come from `analytics.derived` (computed
+once after each import and stored); everything a page shows is cut to the viewer's scope here, never in the
+page.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from analytics.metrics import county_kpis, uninspected_count
 from analytics.profiles import NationalFrames, load_profile
 from analytics.school_profile import SchoolProfile, search
 from analytics.scope import Scope
-from analytics.store import data_version, get_engine
+from analytics.store import get_engine
 
 CONSTITUENCY = "Parliamentary constituency"
 ALL = "All"
@@ -57,7 +58,7 @@ class DataKey:
 
 
 def data_key() -> DataKey:
-    return DataKey(get_settings().database_url, data_version(engine()))
+    return DataKey(get_settings().database_url, derived.visible_version(engine()))
 
 
 SESSION_KEY = "auth_session"

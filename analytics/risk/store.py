@@ -28,6 +28,7 @@ from sqlalchemy import Engine, Table, delete, func, insert, select
 
 from analytics.queries import rows_frame
 from analytics.risk.model import TrainedModel
+from analytics.store.engine import as_utc
 from analytics.store.models import RiskModel, RiskScore
 
 KEEP_MODELS = 3
@@ -182,7 +183,7 @@ def latest_metadata(engine: Engine) -> dict[str, Any] | None:
     if row is None:
         return None
     meta: dict[str, Any] = json.loads(row.meta_json)
-    trained_at = row.trained_at if row.trained_at.tzinfo else row.trained_at.replace(tzinfo=UTC)
+    trained_at = as_utc(row.trained_at)
     meta.update(
         id=int(row.id),
         trained_at=trained_at.isoformat(timespec="seconds"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -79,3 +80,8 @@ def data_version(bind: Engine | Connection) -> int:
         return int(bind.execute(query).scalar_one() or 0)
     with bind.connect() as connection:
         return int(connection.execute(query).scalar_one() or 0)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored timestamp as an aware UTC datetime (SQLite hands back the naive UTC value it was given)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
