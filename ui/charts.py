@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
+from functools import partial
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from sqlalchemy import Engine
 
 from analytics.reports.xlsx import FORMULA_STARTS  # the one rule: exports prefix such cells with a quote
 
@@ -70,38 +73,37 @@ def to_xlsx(frame: pd.DataFrame, sheet: str = "data") -> bytes:
 
 
 def download_buttons(frame: pd.DataFrame, name: str, key: str) -> None:
-    """CSV and XLSX downloads of exactly the figures shown (values only)."""
-    left, right = st.columns(2)
-    stem = safe_filename(name)
-    left.download_button(
-        "Download CSV",
-        to_csv(frame),
-        f"{stem}.csv",
-        "text/csv",
-        key=f"{key}-csv",
-        icon=":material/download:",
-        on_click=log_export,
-        args=(f"{stem}.csv", len(frame)),
-    )
-    right.download_button(
-        "Download XLSX",
-        to_xlsx(frame),
-        f"{stem}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{key}-xlsx",
-        icon=":material/download:",
-        on_click=log_export,
-        args=(f"{stem}.xlsx", len(frame)),
-    )
+    """CSV and XLSX downloads of exactly the figures shown (values only).
 
-
-def log_export(filename: str, rows: int) -> None:
-    """Every download is logged (who, when, which file)."""
-    from analytics.access import log_event
+    Each file is written, and its download logged, when its button is pressed (Streamlit calls the function
+    then, on a thread of its own), not on every run of the page: an XLSX of a few hundred rows costs more
+    than the rest of a page run. A press does not rerun the page either."""
     from ui.read import current_viewer, engine
 
     person = current_viewer()
-    log_event(engine(), person.email if person else "(not signed in)", "export", f"{filename} ({rows} rows)")
+    export = partial(_exported, engine(), person.email if person else "(not signed in)", frame.copy())
+    stem = safe_filename(name)
+    left, right = st.columns(2)
+    left.download_button(
+        "Download CSV", partial(export, to_csv, f"{stem}.csv"), f"{stem}.csv", "text/csv",
+        key=f"{key}-csv", icon=":material/download:", on_click="ignore",
+    )
+    right.download_button(
+        "Download XLSX", partial(export, to_xlsx, f"{stem}.xlsx"), f"{stem}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}-xlsx", icon=":material/download:", on_click="ignore",
+    )
+
+
+def _exported(
+    engine: Engine, who: str, frame: pd.DataFrame, write: Callable[[pd.DataFrame], bytes], filename: str
+) -> bytes:
+    """The file, its download logged (who, when, which file): every export is logged."""
+    from analytics.access import log_event
+
+    payload = write(frame)
+    log_event(engine, who, "export", f"{filename} ({len(frame)} rows)")
+    return payload
 
 
 def chart_with_alternative(fig: go.Figure, table: pd.DataFrame, summary: str, *, name: str, key: str) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote_plus, urlparse
 
+import openpyxl
 import pytest
 from browser_support import (
     ROOT,
@@ -27,6 +28,9 @@ from browser_support import (
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from scipy.stats import binom
+
+from analytics.access import access_log
+from analytics.store.engine import make_engine
 
 pytestmark = pytest.mark.browser
 
@@ -321,6 +325,18 @@ def test_8_downloads_as_on_screen_and_tables_fit(
     name, table = download(app_page, button)
     assert " " not in name and name.endswith(".csv"), name
     assert table[0] == [h for h in header if h != "School page"], "download headers differ from the screen"
+    workbook = element_of(app_page, f"{key}-xlsx")
+    with app_page.expect_download() as info:
+        workbook.get_by_role("button", name="Download XLSX").click()
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()), read_only=True).active
+    cells = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    assert info.value.suggested_filename == name.removesuffix(".csv") + ".xlsx"
+    assert cells[0] == table[0] and len(cells) == len(table), "the XLSX holds what the CSV holds"
+    wait_idle(app_page)
+    logged = access_log(make_engine(app_server.database_url), limit=20)
+    exports = set(logged.loc[logged["event"] == "export", "detail"])
+    rows = f"({len(table) - 1} rows)"
+    assert {f"{name} {rows}", f"{info.value.suggested_filename} {rows}"} <= exports, "downloads are logged"
     if "School" in table[0]:
         assert table[0][0] in ("URN", "Flag") and "URN" in table[0]
     assert not [c for r in table for c in r if "/school?urn=" in c], "app-relative links in the download"
