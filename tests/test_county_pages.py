@@ -85,6 +85,11 @@ def test_overview_headlines_equal_cli_kpis(app_env: Path) -> None:
         == json.loads(england.stdout)["pct_schools_good_or_outstanding"]
     )
     assert shown["% in an adverse category (SWK or SM)"] == f"{cli['pct_schools_in_category']:.1f}%"
+    charts = [json.loads(chart.proto.spec)["layout"] for chart in at.get("plotly_chart")]
+    trend = next(layout for layout in charts if "at each term end" in layout["title"]["text"])
+    marked = {note["text"]: str(note["x"])[:10] for note in trend["annotations"]}
+    assert marked["Report cards"] == "2025-11-10", "report cards began on 10 November 2025 (DESIGN.md)"
+    assert sorted(str(shape["x0"])[:10] for shape in trend["shapes"]) == sorted(marked.values())
 
 
 def _day(text: str) -> date | None:

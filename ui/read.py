@@ -20,12 +20,21 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from analytics import access, comparison, derived, queries, suppression
+from analytics import access, comparison, derived, queries, suppression, trends
 from analytics.access import Viewer
 from analytics.config import get_settings
 from analytics.districts import district_of
+from analytics.grades import DERIVED
 from analytics.localauthorities import default_la
-from analytics.metrics import county_kpis, uninspected_count
+from analytics.metrics import (
+    KPI_DEFINITIONS,
+    REPORT_CARD_KPI_KEYS,
+    county_kpis,
+    kpi_mask,
+    report_card_kpis,
+    report_card_mask,
+    uninspected_count,
+)
 from analytics.profiles import NationalFrames, load_profile
 from analytics.school_profile import SchoolProfile, search
 from analytics.scope import Scope
@@ -218,6 +227,50 @@ def _inspections_added(data: DataKey, scope: Scope, import_id: int) -> pd.DataFr
     return queries.inspections_added(engine(), import_id, scope)
 
 
+@dataclass(frozen=True)
+class AreaFigures:
+    """An area's headline figures for one choice of LA, phase and type (the Overview's cards), computed once
+    per data version and scope: a page run reads these few numbers instead of the schools frame."""
+
+    schools: int
+    kpis: dict[str, Any]  # headline_kpis
+    report_cards: dict[str, Any]  # metrics.report_card_kpis
+    members: dict[str, int]  # the schools behind each KPI and report-card figure (their masks' counts)
+    derived_grades: int  # grades derived from key judgements (grade_source DERIVED)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _area_figures(data: DataKey, scope: Scope, la: str | None, phase: str | None, sector: str | None
+                  ) -> AreaFigures:
+    local = cut(_schools(data, scope), la, phase, sector)
+    members = {key: int(kpi_mask(local, key).sum()) for key in KPI_DEFINITIONS}
+    members |= {key: int(report_card_mask(local, key).sum()) for key in REPORT_CARD_KPI_KEYS}
+    return AreaFigures(
+        schools=len(local),
+        kpis=headline_kpis(local),
+        report_cards=report_card_kpis(local),
+        members=members,
+        derived_grades=int((local["grade_source"] == DERIVED).sum()),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _kpi_trend(data: DataKey, scope: Scope, freq: str, la: str | None, phase: str | None, sector: str | None,
+               by: tuple[str, ...]) -> pd.DataFrame:
+    return trends.kpi_series(cut(_trend_counts(data, scope, freq), la, phase, sector), list(by))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _phases(data: DataKey, scope: Scope) -> list[str]:
+    return sorted(str(p) for p in _schools(data, scope)["phase"].dropna().unique())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _data_date(data: DataKey) -> date:
+    as_at = national("headlines", data)["as_at"].dropna()
+    return pd.Timestamp(as_at.max()).date() if not as_at.empty else pd.Timestamp.today().date()
+
+
 # ------------------------------------------------------------------------------------------ pure helpers
 
 
@@ -300,16 +353,24 @@ class Reader:
         return cut(_schools(self.data, self.scope), la, phase, sector)
 
     def phases(self) -> list[str]:
-        return sorted(str(p) for p in _schools(self.data, self.scope)["phase"].dropna().unique())
+        return _phases(self.data, self.scope)
 
-    def data_date(self) -> Any:
+    def data_date(self) -> date:
         """Date of the latest Ofsted release in the store (the headline 'as at' date)."""
-        as_at = national("headlines", self.data)["as_at"].dropna()
-        return pd.Timestamp(as_at.max()).date() if not as_at.empty else pd.Timestamp.today().date()
+        return _data_date(self.data)
+
+    def area_figures(self, la: str | None, phase: str | None, sector: str | None) -> AreaFigures:
+        """Headline figures of the open schools in scope, cut by LA, phase and sector."""
+        return _area_figures(self.data, self.scope, la, phase, sector)
 
     def trend_counts(self, freq: str, la: str | None, phase: str | None, sector: str | None) -> pd.DataFrame:
         """Additive KPI counts at each term ('term') or month ('month') end since 2005 / 2018."""
         return cut(_trend_counts(self.data, self.scope, freq), la, phase, sector)
+
+    def kpi_trend(self, freq: str, la: str | None, phase: str | None, sector: str | None,
+                  by: tuple[str, ...] = ()) -> pd.DataFrame:
+        """`trends.kpi_series` of the trend counts (percentages added), broken down `by` columns."""
+        return _kpi_trend(self.data, self.scope, freq, la, phase, sector, by)
 
     def lineage(self) -> pd.DataFrame:
         """Every graded inspection of the schools in scope (and their predecessors), for movement tables."""
@@ -365,4 +426,5 @@ class Reader:
 
 def reader() -> Reader:
     """The reader for this run: the current data version and the viewer's scope."""
-    return Reader(data_key(), viewer_scope(), current_viewer())
+    data, person = data_key(), current_viewer()
+    return Reader(data, access.NO_SCHOOLS if person is None else _scopes(person, data)[0], person)

@@ -10,20 +10,18 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import comparison, trends
-from analytics.grades import DERIVED
+from analytics import comparison
 from analytics.metrics import (
     KPI_DEFINITIONS,
     REPORT_CARD_DEFINITIONS,
     kpi_mask,
-    report_card_kpis,
     report_card_mask,
 )
 from analytics.school_calendar import month_end_before
 from analytics.suppression import threshold
 from ui import filters, packs
 from ui.charts import OKABE_ITO, chart_with_alternative, plain_label
-from ui.read import Reader, headline_kpis, reader
+from ui.read import AreaFigures, Reader, reader
 from ui.tables import show_counted_schools
 from ui.text import escape
 
@@ -69,6 +67,13 @@ TREND_MEASURES = {
     "Schools stuck below good": "schools_stuck_below_good",
 }
 BREAKDOWNS = {"None": [], "Phase": ["phase"], "Type": ["sector"]}
+#: Dashed lines on the trend chart.
+FRAMEWORK_CHANGES = [
+    ("2012-09-01", "Sept 2012"),
+    ("2019-09-01", "EIF Sept 2019"),
+    ("2024-09-02", "No overall grade"),
+    ("2025-11-10", "Report cards"),
+]
 
 
 def number(value: object) -> float | None:
@@ -90,8 +95,8 @@ def plural(count: int, noun: str) -> str:
 
 def comparison_series(rm: Reader, chosen: filters.Filters) -> pd.DataFrame:
     """KPIs at every month end since Sept 2018 and every term end before, for the 'Compare with' choice."""
-    months = trends.kpi_series(rm.trend_counts("month", chosen.la, chosen.phase, chosen.sector))
-    terms = trends.kpi_series(rm.trend_counts("term", chosen.la, chosen.phase, chosen.sector))
+    months = rm.kpi_trend("month", chosen.la, chosen.phase, chosen.sector)
+    terms = rm.kpi_trend("term", chosen.la, chosen.phase, chosen.sector)
     earlier = terms.loc[terms["as_at"] < months["as_at"].min()] if not months.empty else terms
     return pd.concat([earlier, months], ignore_index=True).sort_values("as_at").reset_index(drop=True)
 
@@ -131,8 +136,8 @@ def draw_card(card: Card, now: object, then: object, england: object, since: str
     st.caption(f"{since}: {change} · England: {fmt(england, card.unit)}")
 
 
-def render_cards(rm: Reader, chosen: filters.Filters, local: pd.DataFrame, as_at: date) -> None:
-    kpis = headline_kpis(local)
+def render_cards(rm: Reader, chosen: filters.Filters, figures: AreaFigures, as_at: date) -> None:
+    kpis = figures.kpis
     england = rm.england_kpis(chosen.phase, chosen.sector)
     series = comparison_series(rm, chosen)
     labels, default = comparison_labels(series, as_at)
@@ -144,12 +149,12 @@ def render_cards(rm: Reader, chosen: filters.Filters, local: pd.DataFrame, as_at
         with columns[number % 3].container(border=True, key=f"card-{card.key}"):
             then = past.get(PAST_KEYS.get(card.key, card.key))
             draw_card(card, kpis.get(card.key), then, england.get(card.key), short)
-            members = int(kpi_mask(local, card.key).sum())
+            members = figures.members[card.key]
             noun = "schools" if card.noun == "pupils" else card.noun
             if members and st.button(f"List the {plural(members, noun)}", key=f"list-{card.key}"):
                 st.session_state["overview_list"] = card.key
                 st.query_params["list"] = card.key
-    derived = int((local["grade_source"] == DERIVED).sum())
+    derived = figures.derived_grades
     st.caption(
         f"Over {plural(kpis['schools_with_grade'], 'schools')} whose latest graded inspection is on the "
         "four-point scale (1-4); report-card schools (no single grade) are counted under 'Report cards'; "
@@ -162,15 +167,15 @@ def render_cards(rm: Reader, chosen: filters.Filters, local: pd.DataFrame, as_at
     )
 
 
-def render_report_cards(local: pd.DataFrame) -> None:
+def render_report_cards(area: AreaFigures) -> None:
     """Report-card figures beside the 1-4 ones: report cards have their own scale, never mapped onto 1-4."""
     st.subheader("Report cards (inspections from 10 November 2025)")
-    figures = report_card_kpis(local)
+    figures = area.report_cards
     columns = st.columns(3)
     for number, card in enumerate(REPORT_CARD_CARDS):
         with columns[number % 3].container(border=True):
             st.metric(card.label, fmt(figures[card.key], card.unit), help=REPORT_CARD_DEFINITIONS[card.key])
-            members = int(report_card_mask(local, card.key).sum())
+            members = area.members[card.key]
             if members and st.button(f"List the {plural(members, 'schools')}", key=f"list-{card.key}"):
                 st.session_state["overview_list"] = card.key
                 st.query_params["list"] = card.key
@@ -187,7 +192,7 @@ def _members(local: pd.DataFrame, key: str) -> pd.Series:
     return report_card_mask(local, key) if key in REPORT_CARD_DEFINITIONS else kpi_mask(local, key)
 
 
-def render_list(local: pd.DataFrame, chosen: filters.Filters) -> None:
+def render_list(rm: Reader, chosen: filters.Filters) -> None:
     """The schools behind the card chosen with its 'List the schools' button (kept in the URL: ?list=...)."""
     keys = {c.key: c for c in (*CARDS, *REPORT_CARD_CARDS)}
     if "list" in st.query_params and "overview_list" not in st.session_state:
@@ -196,6 +201,7 @@ def render_list(local: pd.DataFrame, chosen: filters.Filters) -> None:
     if key not in keys:
         return
     card = keys[key]
+    local = rm.schools(chosen.la, chosen.phase, chosen.sector)
     show_counted_schools(
         local,
         key,
@@ -229,9 +235,8 @@ def render_trend(rm: Reader, chosen: filters.Filters) -> None:
     freq = "month" if freq_label == "Month ends" else "term"
     measure = TREND_MEASURES[measure_label]
     by = BREAKDOWNS[split]
-    counts = rm.trend_counts(freq, chosen.la, chosen.phase, chosen.sector)
-    trend = trends.kpi_series(counts, by)
-    coverage = trends.kpi_series(counts)
+    trend = rm.kpi_trend(freq, chosen.la, chosen.phase, chosen.sector, tuple(by))
+    coverage = rm.kpi_trend(freq, chosen.la, chosen.phase, chosen.sector)
     fig = go.Figure()
     symbols = ["circle", "square", "diamond", "triangle-up", "x", "star", "cross"]
     groups = (
@@ -258,19 +263,20 @@ def render_trend(rm: Reader, chosen: filters.Filters) -> None:
             yaxis="y2",
         )
     )
-    for day, framework in (
-        ("2012-09-01", "Sept 2012"),
-        ("2019-09-01", "EIF Sept 2019"),
-        ("2024-09-02", "No overall grade"),
-        ("2025-11-10", "Report cards"),
-    ):
-        if pd.Timestamp(day) <= coverage["as_at"].max():
-            fig.add_vline(
-                x=pd.Timestamp(day).timestamp() * 1000,
-                line={"dash": "dash", "color": "#777777"},
-                annotation_text=framework,
-                annotation_position="top left",
-            )
+    changes = [(pd.Timestamp(day), framework) for day, framework in FRAMEWORK_CHANGES]
+    shown = [(day, framework) for day, framework in changes if day <= coverage["as_at"].max()]
+    fig.update_layout(  # plain layout shapes: plotly's add_vline costs more than the rest of the chart
+        shapes=[
+            {"type": "line", "xref": "x", "yref": "paper", "x0": day, "x1": day, "y0": 0, "y1": 1,
+             "line": {"dash": "dash", "color": "#777777"}}
+            for day, _ in shown
+        ],
+        annotations=[
+            {"xref": "x", "yref": "paper", "x": day, "y": 1, "text": framework, "showarrow": False,
+             "xanchor": "right", "yanchor": "top"}
+            for day, framework in shown
+        ],
+    )
     fig.update_layout(
         title=f"{measure_label}, {plain_label(chosen.describe())}, at each {freq} end",
         yaxis={"title": measure_label},
@@ -378,10 +384,10 @@ def render() -> None:
             "data."
         )
         return
-    local = rm.schools(chosen.la, chosen.phase, chosen.sector)
+    figures = rm.area_figures(chosen.la, chosen.phase, chosen.sector)
     as_at = rm.data_date()
     st.title(f"Overview: {escape(chosen.la)}")
-    if local.empty:
+    if not figures.schools:
         st.text(f"No open schools match these filters ({chosen.describe()}).")
         return
     st.caption(
@@ -393,9 +399,9 @@ def render() -> None:
     )
     st.text(chosen.describe())
     st.subheader("Headline figures")
-    render_cards(rm, chosen, local, as_at)
-    render_report_cards(local)
-    render_list(local, chosen)
+    render_cards(rm, chosen, figures, as_at)
+    render_report_cards(figures)
+    render_list(rm, chosen)
     render_trend(rm, chosen)
     render_neighbours(rm, chosen)
     render_members_pack(chosen.la, as_at)
