@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import comparison, funnel
+from analytics import funnel
 from analytics.metrics import COUNT_LABELS, KPI_DEFINITIONS
 from ui import filters, packs
 from ui.charts import chart_with_alternative, download_buttons, plain_label
@@ -136,7 +136,7 @@ def render() -> None:
         return
     scheme = filters.remembered_choice("Districts", rm.district_schemes(), "scheme") or CONSTITUENCY
     district = rm.districts(schools, scheme)
-    per_district = comparison.district_kpis(schools, district)
+    per_district = rm.district_kpis(chosen.la, chosen.phase, chosen.sector, scheme)
     st.text(
         f"{chosen.describe()}; districts = {scheme}. Headline grades as on the Overview page (derived "
         f"2024/25 "
