@@ -2,9 +2,17 @@
 to st.navigation, as itself when the viewer's role may open it, else as a hidden stand-in), the data-age line
 (signed in only), then the page."""
 
+import sys
+
 import streamlit as st
 
 from ui import auth
+
+# Every session's script runs in a thread of this one process. Each element a page draws is handed to the
+# server's event loop (a write to its wake-up pipe, which lets go of the GIL); while other sessions' runs
+# compute, getting the GIL back waits a whole switch interval (5 ms by default), so a page of a hundred
+# elements could spend half a second waiting. 1 ms: measured in benchmarks/load_benchmark.py.
+sys.setswitchinterval(0.001)
 
 st.set_page_config(page_title="School improvement oversight", page_icon=":material/school:", layout="wide")
 
