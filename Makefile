@@ -26,7 +26,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy analytics ui views
+	$(VENV)/bin/mypy analytics ui views benchmarks
 
 # Two runs sharing one folder of stores built once (the demo store, the national store): the tests without a
 # browser on $(PYTEST_WORKERS) workers, then the browser tests on their own (one Streamlit server and one Chromium
