@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import re
+import sqlite3
+from contextlib import closing
 from functools import cache
 from pathlib import Path
 
@@ -48,6 +50,16 @@ def restated_later() -> frozenset[str]:
 
 def first_row(condition) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return next(r for r in ofsted_rows() if r["URN"] not in restated_later() and condition(r))
+
+
+def stored_risk(database: Path, urn: int) -> tuple[float, str] | None:
+    """The newest model's stored risk and band for a school, read with sqlite3 (not the app's code)."""
+    with closing(sqlite3.connect(database)) as connection:
+        row = connection.execute(
+            "SELECT risk, band FROM risk_score WHERE urn = ? AND model_id = (SELECT max(id) FROM risk_model)",
+            (urn,),
+        ).fetchone()
+    return None if row is None else (float(row[0]), str(row[1]))
 
 
 def render(urn: str) -> AppTest:
@@ -93,6 +105,13 @@ def test_each_phase(app_env: Path, phase: str) -> None:
     assert metric(at, "Phase") == phase
     assert outcome(at) == LABELS[row["Overall effectiveness"]]
     assert "Early-warning risk" in [h.value for h in at.subheader], "the risk section is always there"
+    stored = stored_risk(app_env, int(row["URN"]))
+    cards = [d.value for d in at.dataframe if "Band" in d.value.columns]
+    if stored is None:
+        assert not cards
+    else:
+        assert cards[0].iloc[0]["Risk of RI or Inadequate at next graded inspection"] == f"{stored[0]:.0%}"
+        assert cards[0].iloc[0]["Band"] == stored[1]
     starts = {d.strftime("%d/%m/%Y") for d in timeline_table(at)["Start date"]}
     assert row["Inspection start date"] in starts
 

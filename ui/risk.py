@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics.risk import store
+from analytics.risk import school_risk, store
 from analytics.risk.listing import risk_listing
 from ui.read import DataKey, Reader, engine
 from ui.text import escape
@@ -58,6 +58,13 @@ def scores(database: str, model: int) -> pd.DataFrame:
     tests, may both have a model 1)."""
     del database
     return store.scores_of(engine(), model)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def school_card(database: str, model: int, urn: int) -> pd.DataFrame | None:
+    """One school's stored score, likely range and drivers (`analytics.risk.school_risk`), model `model`."""
+    del database, model
+    return school_risk(engine(), urn)
 
 
 @st.cache_data(show_spinner="Loading the LA's schools...", max_entries=16)

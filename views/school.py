@@ -11,11 +11,11 @@ import pandas as pd
 import streamlit as st
 
 from analytics import school_profile as sp
-from analytics.risk import school_risk
+from analytics.config import get_settings
 from ui import register as register_ui
-from ui import school_view
+from ui import risk, school_view
 from ui.charts import chart_with_alternative
-from ui.read import Reader, engine, reader
+from ui.read import Reader, reader
 from ui.text import escape
 
 
@@ -145,7 +145,8 @@ def render_due(profile: sp.SchoolProfile) -> None:
 
 def render_risk(profile: sp.SchoolProfile) -> None:
     st.subheader("Early-warning risk")
-    found = school_risk(engine(), profile.urn)
+    model = risk.model_id()
+    found = None if model is None else risk.school_card(get_settings().database_url, model, profile.urn)
     if found is None or found.empty:
         st.caption(
             "No early-warning score for this school (no model trained, or no graded inspection to score)."
