@@ -403,3 +403,36 @@ def test_members_get_pupil_counts_suppressed(
     assert pupils and all((str(v) == "c") == hidden for v in pupils)
     assert all((str(v) == "c") == hidden for v, n in zip(table["% pupils in G/O"], table["Pupils in G/O"],
                                                           strict=True) if str(n) != "0")
+
+
+def test_sign_ins_at_the_same_moment_all_succeed_and_failures_count_exactly(empty_store: Engine) -> None:
+    """Twelve people signing in at once (the password check runs outside the write transaction) all get in;
+    eight wrong passwords for one account at once lock it once the limit is reached, each failure counted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from analytics.config import get_settings
+
+    people = [f"director{n}@example.gov.uk" for n in range(12)]
+    for email in [*people, "target@example.gov.uk"]:
+        access.add_account(empty_store, access.AccountSpec(email, "director"), "a long password 1")
+
+    def attempt(email: str, password: str) -> str:
+        try:
+            return access.authenticate(empty_store, email, password).email
+        except access.LoginRefused as refused:
+            return str(refused)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        signed = list(pool.map(attempt, people, ["a long password 1"] * len(people)))
+        wrong = list(pool.map(attempt, ["target@example.gov.uk"] * 8, ["not the password"] * 8))
+    assert signed == people
+    limit = get_settings().max_failed_logins
+    log = access.access_log(empty_store)
+    failures = log.loc[(log["email"] == "target@example.gov.uk") & (log["event"] == "failed login"), "detail"]
+    assert sorted(failures) == sorted(
+        [f"attempt {n}" for n in range(1, limit)] + ["locked"] * (1 + 8 - limit)
+    ), "each wrong password counted once, then the locked account refuses without counting"
+    assert sum(message.startswith("Too many failed attempts") for message in wrong) == 8 - limit
+    with pytest.raises(access.LoginRefused, match="Too many failed attempts"):
+        access.authenticate(empty_store, "target@example.gov.uk", "a long password 1")
+    assert (log["event"] == "login").sum() == len(people)

@@ -13,6 +13,7 @@ from analytics.config import PROJECT_ROOT, get_settings
 from analytics.store.models import ImportLog
 
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
+POOL_SIZE, POOL_OVERFLOW = 10, 20  # PostgreSQL connections kept open, and opened beyond them at busy times
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -47,7 +48,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    # Every session's script run borrows a connection for each read: twenty sessions at once (issue 13)
+    # queued for SQLAlchemy's default 5 + 10 connections; PostgreSQL allows 100.
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
 
 @lru_cache(maxsize=8)
