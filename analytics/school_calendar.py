@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import pandas as pd
 
@@ -97,8 +98,10 @@ def month_end_before(day: date) -> date:
     return (pd.Timestamp(day).replace(day=1) - pd.Timedelta(days=1)).date()
 
 
-def periods(kind: str, first: date, last: date) -> list[Period]:
-    """Every period of a kind overlapping [first, last], newest first."""
+@cache
+def periods(kind: str, first: date, last: date) -> tuple[Period, ...]:
+    """Every period of a kind overlapping [first, last], newest first (remembered: the Movement page asks on
+    every run)."""
     out: list[Period] = []
     if kind == "academic year":
         out = [academic_year(y) for y in range(first.year - 1, last.year + 1)]
@@ -112,7 +115,7 @@ def periods(kind: str, first: date, last: date) -> list[Period]:
         ]
     else:
         raise ValueError(f"unknown period kind {kind!r}: one of {', '.join(PERIOD_KINDS)}")
-    return [p for p in reversed(out) if p.end >= first and p.start <= last]
+    return tuple(p for p in reversed(out) if p.end >= first and p.start <= last)
 
 
 def as_at_dates(start: date, end: date, freq: str = "term") -> list[pd.Timestamp]:

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from analytics import access, comparison, derived, queries, suppression, trends
+from analytics import access, comparison, derived, movement, queries, suppression, trends
 from analytics.access import Viewer
 from analytics.config import get_settings
 from analytics.districts import district_of
@@ -277,6 +277,26 @@ def _district_kpis(data: DataKey, scope: Scope, la: str | None, phase: str | Non
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
+def _first_graded(data: DataKey, scope: Scope) -> date | None:
+    lineage = _lineage(data, scope)
+    return None if lineage.empty else pd.Timestamp(lineage["start"].min()).date()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _period_movement(data: DataKey, scope: Scope, la: str | None, phase: str | None, sector: str | None,
+                     start: date, end: date) -> pd.DataFrame:
+    schools = _area_schools(data, scope, la, phase, sector)
+    exact = schools.set_index("urn")["grade_known_exactly_from"]
+    return movement.period_movement(_lineage(data, scope), schools, start, end, exact)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _report_cards_in_period(data: DataKey, scope: Scope, la: str | None, phase: str | None,
+                            sector: str | None, start: date, end: date) -> pd.DataFrame:
+    return movement.report_cards_in_period(_area_schools(data, scope, la, phase, sector), start, end)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
 def _phases(data: DataKey, scope: Scope) -> list[str]:
     return sorted(str(p) for p in _schools(data, scope)["phase"].dropna().unique())
 
@@ -387,6 +407,20 @@ class Reader:
                   by: tuple[str, ...] = ()) -> pd.DataFrame:
         """`trends.kpi_series` of the trend counts (percentages added), broken down `by` columns."""
         return _kpi_trend(self.data, self.scope, freq, la, phase, sector, by)
+
+    def first_graded(self) -> date | None:
+        """Start of the earliest graded inspection of the schools in scope (or their predecessors)."""
+        return _first_graded(self.data, self.scope)
+
+    def period_movement(self, la: str | None, phase: str | None, sector: str | None, start: date, end: date
+                        ) -> pd.DataFrame:
+        """`movement.period_movement` of the area's schools for inspections starting `start` to `end`."""
+        return _period_movement(self.data, self.scope, la, phase, sector, start, end)
+
+    def report_cards_in_period(self, la: str | None, phase: str | None, sector: str | None, start: date,
+                               end: date) -> pd.DataFrame:
+        """`movement.report_cards_in_period` of the area's schools."""
+        return _report_cards_in_period(self.data, self.scope, la, phase, sector, start, end)
 
     def lineage(self) -> pd.DataFrame:
         """Every graded inspection of the schools in scope (and their predecessors), for movement tables."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -49,10 +47,9 @@ CARD_HEADERS = {
 }
 
 
-def render_report_cards(schools: pd.DataFrame, start: date, end: date, name: str) -> None:
+def render_report_cards(cards: pd.DataFrame, name: str) -> None:
     """Report-card inspections in the period ("new framework"): no single grade, so they are listed with
     their area grades and compared with the previous grade only through the labelled derived adverse flag."""
-    cards = movement.report_cards_in_period(schools, start, end)
     if cards.empty:
         return
     st.subheader(f"New framework: {len(cards):,} report cards in this period")
@@ -74,16 +71,13 @@ def render() -> None:
         st.info("No data has been imported yet, or none that you may see.")
         return
     as_at = rm.data_date()
-    lineage = rm.lineage()
-    first = lineage["start"].min().date() if not lineage.empty else as_at
+    first = rm.first_graded() or as_at
     choices = {kind: periods(kind, first, as_at) for kind in PERIOD_KINDS}
     labels = {kind: [p.label for p in found] for kind, found in choices.items()}
     kind, label = filters.period_choice(PERIOD_KINDS, labels, "academic year")
     period = next(p for p in choices[kind] if p.label == label)
 
-    schools = rm.schools(chosen.la, chosen.phase, chosen.sector)
-    exact = schools.set_index("urn")["grade_known_exactly_from"]
-    moves = movement.period_movement(lineage, schools, period.start, period.end, exact)
+    moves = rm.period_movement(chosen.la, chosen.phase, chosen.sector, period.start, period.end)
     summary = movement.movement_summary(moves)
 
     st.title(f"Movement: {escape(chosen.la)}, {period.label}")
@@ -96,7 +90,8 @@ def render() -> None:
     cols = st.columns(5)
     for col, key in zip(cols, ["inspected", "improved", "static", "declined", "reprioritise"], strict=True):
         col.metric(key.capitalize(), f"{summary[key]:,}")
-    render_report_cards(schools, period.start, period.end, f"{chosen.la}-{period.label}")
+    cards = rm.report_cards_in_period(chosen.la, chosen.phase, chosen.sector, period.start, period.end)
+    render_report_cards(cards, f"{chosen.la}-{period.label}")
     if moves.empty:
         st.info("No graded inspections on the 1-4 scale in this period for these schools.")
         return
