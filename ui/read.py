@@ -200,7 +200,7 @@ def _district_mapping(data: DataKey, scheme: str) -> pd.DataFrame | None:
 
 @st.cache_data(show_spinner="Loading the school...", max_entries=128)
 def _profile(data: DataKey, scope: Scope, urn: int) -> SchoolProfile | None:
-    if not (_directory(data, scope)["urn"] == urn).any():
+    if not _knows_school(data, scope, urn):
         return None
     frames = NationalFrames(
         headlines=national("headlines", data),
@@ -294,6 +294,12 @@ def _period_movement(data: DataKey, scope: Scope, la: str | None, phase: str | N
 def _report_cards_in_period(data: DataKey, scope: Scope, la: str | None, phase: str | None,
                             sector: str | None, start: date, end: date) -> pd.DataFrame:
     return movement.report_cards_in_period(_area_schools(data, scope, la, phase, sector), start, end)
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _knows_school(data: DataKey, scope: Scope, urn: int) -> bool:
+    """Whether the school is in the viewer's directory (a yes or no, cached: the directory is large)."""
+    return bool((_directory(data, scope)["urn"] == urn).any())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -456,7 +462,7 @@ class Reader:
         return search(_directory(self.data, self.scope), text)
 
     def knows_school(self, urn: int) -> bool:
-        return bool((_directory(self.data, self.scope)["urn"] == urn).any())
+        return _knows_school(self.data, self.scope, int(urn))
 
     def school(self, urn: int) -> SchoolProfile | None:
         """The school's profile, or None when it is unknown or outside the viewer's scope."""
