@@ -55,8 +55,8 @@ built from SQLAlchemy Row objects on every run; the Overview 7.5% (pyarrow strin
 for the KPI masks, report-card masks); Districts and the school page: building the XLSX of every download
 button on every run (15-28% of those pages), scipy.stats imported on the first Districts run; the sign-in
 gate: argon2 (by design) and the per-run account lookups; websocket sending under 1%.
-Fixed then: postScriptGC off (.streamlit/config.toml), risk scores cached on the model id, due_table over dicts
-(16.7 s -> 5.4 s, same frame).
+Fixed then: postScriptGC off (.streamlit/config.toml), risk scores cached on the model id, due_table over
+dicts (16.7 s -> 5.4 s, same frame).
 
 Second pass (30 Nov 2026, evening; py-spy on the server again): pages now key on
 `analytics.derived.visible_version` (a new import shows once its read model is stored, so no session rebuilds
