@@ -52,6 +52,12 @@ HEAVY_FIRST = (
     "test_register_pages",  # (45)
     "test_districts",  # (39)
     "test_school_page",  # (36)
+    # The browser tests (a run of their own in `make test`, also on the workers):
+    "test_browser_first_hour",  # (292)
+    "test_browser_app",  # (180)
+    "test_browser_data_age",  # (78)
+    "test_browser_access",  # (27)
+    "test_browser_register",  # (25)
 )
 
 
