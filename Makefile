@@ -26,7 +26,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy analytics ui views
+	$(VENV)/bin/mypy analytics ui views benchmarks
 
 # Two runs sharing one folder of stores built once (the demo store, the national store), each on
 # $(PYTEST_WORKERS) workers, each module on one worker: the tests without a browser, then the browser tests (each

@@ -34,8 +34,14 @@ def academic_year_end(day: date) -> date:
     return date(academic_year_start(day) + 1, 8, 31)
 
 
+def academic_year_end_year(day: date) -> int:
+    """Calendar year in which the academic year containing `day` ends (2024 for 2023/24): the `year` of the
+    context values (DfE figures are filed under the year their academic year ends)."""
+    return academic_year_start(day) + 1
+
+
 def academic_year_end_years(days: pd.Series) -> pd.Series:
-    """Vectorised: the calendar year in which each date's academic year ends (2024 for 2023/24)."""
+    """Vectorised `academic_year_end_year`: the calendar year in which each date's academic year ends."""
     return days.dt.year + (days.dt.month >= 9).astype(int)
 
 

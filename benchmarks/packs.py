@@ -31,8 +31,11 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,6 +54,21 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
     began = time.perf_counter()
     result = action()
     return time.perf_counter() - began, result
+
+
+Build = Callable[[gather.Sources], Any]
+Renders = tuple[tuple[str, Callable[[Any], Any]], ...]
+
+
+def gathered(engine: Engine, build: Build) -> Any:
+    """One pack gathered from fresh sources (their reads are part of the gathering)."""
+    return build(gather.Sources(engine))
+
+
+def gathered_and_rendered(engine: Engine, build: Build, renders: Renders) -> list[Any]:
+    """One pack gathered from fresh sources and rendered in each of its formats."""
+    pack = gathered(engine, build)
+    return [render(pack) for _, render in renders]
 
 
 def cpu(action: Callable[[], Any]) -> float:
@@ -80,7 +98,7 @@ def main() -> None:
     schools_of_la = src0.schools(la)
     district = str(src0.districts(schools_of_la, None).value_counts().index[0])
     term = gather.current_term(src0.data_date)
-    packs: dict[str, tuple[Callable[[gather.Sources], Any], tuple[tuple[str, Callable[[Any], Any]], ...]]] = {
+    packs: dict[str, tuple[Build, Renders]] = {
         "scc": (lambda s: gather.scc_pack(engine, la, src=s), (("PDF", render_pdf), ("XLSX", render_xlsx))),
         "members": (
             lambda s: gather.members_pack(engine, la, term, src=s),
@@ -94,20 +112,19 @@ def main() -> None:
     )
     worst = 0.0
     for name, (build, renders) in packs.items():
-        totals, parts = [], {"gather": [], **{kind: [] for kind, _ in renders}}  # type: ignore[var-annotated]
+        totals: list[float] = []
+        parts: dict[str, list[float]] = {"gather": [], **{kind: [] for kind, _ in renders}}
         for _ in range(args.runs + 1):  # the first run is cold (imports, first reads): shown apart
-            seconds, pack = timed(lambda build=build: build(gather.Sources(engine)))
+            seconds, pack = timed(partial(gathered, engine, build))
             parts["gather"].append(seconds)
             total = seconds
             for kind, render in renders:
-                seconds, _ = timed(lambda render=render, pack=pack: render(pack))
+                seconds, _ = timed(partial(render, pack))
                 parts[kind].append(seconds)
                 total += seconds
             totals.append(total)
         warm = statistics.median(totals[1:])
-        spent = cpu(
-            lambda build=build, renders=renders: [r(build(gather.Sources(engine))) for _, r in renders]
-        )
+        spent = cpu(partial(gathered_and_rendered, engine, build, renders))
         worst = max(worst, warm)
         detail = ", ".join(f"{k} {statistics.median(v[1:]):.2f} s" for k, v in parts.items())
         print(f"{name:<9} {warm:6.2f} s warm ({detail}); first run {totals[0]:.2f} s; CPU {spent:.2f} s")

@@ -196,8 +196,9 @@ def _url_of(case: str) -> str:
     page, _, query = case.partition("?")
     tree = ast.parse(APP.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
-        call = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-        if call and node.func.attr == "Page" and node.args and ast.literal_eval(node.args[0]) == page:
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr == "Page" and node.args and ast.literal_eval(node.args[0]) == page:
             options = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
             path = "" if options.get("default") else options.get("url_path", Path(page).stem)
             return f"/{path}" + (f"?{query}" if query else "")

@@ -2,9 +2,11 @@
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from analytics import due_dates as dd
+from analytics import school_calendar
 
 
 @pytest.mark.parametrize(
@@ -17,6 +19,9 @@ from analytics import due_dates as dd
 )
 def test_academic_year_end(day: date, end: date) -> None:
     assert dd.academic_year_end(day) == end
+    # The year the context values of that academic year are filed under, one date and a column of dates.
+    assert school_calendar.academic_year_end_year(day) == end.year
+    assert school_calendar.academic_year_end_years(pd.Series(pd.to_datetime([day]))).tolist() == [end.year]
 
 
 def test_statutory_maximum_boundaries() -> None:

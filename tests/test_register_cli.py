@@ -37,7 +37,11 @@ SPECIAL_MEASURES = next(
     for r in slice_rows()
     if r["Category of concern"] == "SM" and r["Local authority"] == "Blackpool"
 )
-RUTLAND = sorted(int(r["URN"]) for r in slice_rows() if r["Local authority"] == "Rutland")
+HARTLEPOOL_GOOD = next(
+    int(r["URN"])
+    for r in slice_rows()
+    if r["Overall effectiveness"] == "2" and r["Local authority"] == "Hartlepool"
+)
 
 
 @pytest.fixture(scope="module")
@@ -281,14 +285,33 @@ def test_unknown_la_and_format(cli_store: tuple[Engine, dict[str, str]]) -> None
 
 
 def test_export_and_rejected_import(cli_store: tuple[Engine, dict[str, str]], tmp_path: Path) -> None:
+    """Sets up its own record, in an LA no other test of the module records in (Hartlepool): it passes alone
+    and in any order, and the other tests' records do not change what it exports."""
     engine, env = cli_store
+    done = run(
+        env,
+        "register",
+        "set",
+        str(HARTLEPOOL_GOOD),
+        "--scheme",
+        "support-levels",
+        "--level",
+        "Intensive",
+        "--reason",
+        "Export check",
+        "--by",
+        BY,
+    )
+    assert done.returncode == 0, done.stderr
     path = tmp_path / "register.json"
-    done = run(env, "register", "export", str(path), "--la", "Rutland")
+    done = run(env, "register", "export", str(path), "--la", "Hartlepool")
     assert done.returncode == 0, done.stderr
     exported = json.loads(path.read_text(encoding="utf-8"))
-    assert {r["urn"] for r in exported["entries"]} <= set(RUTLAND)
+    assert [(r["urn"], r["reason"], r["set_by"]) for r in exported["entries"]] == [
+        (HARTLEPOOL_GOOD, "Export check", BY)
+    ]
     before = audit.count(engine)
-    done = run(env, "register", "import", str(path), "--by", BY)  # the same schools already have records
+    done = run(env, "register", "import", str(path), "--by", BY)  # the same school already has records
     assert done.returncode == 3 and "already has register records" in done.stderr
     broken = tmp_path / "broken.json"
     broken.write_text("{", encoding="utf-8")

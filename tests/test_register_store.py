@@ -322,6 +322,59 @@ def test_a_stale_form_gets_a_clear_conflict(store: Engine) -> None:
         )
 
 
+def test_interventions_and_review_meetings_are_corrected_alike(store: Engine) -> None:
+    """Both go through one audited, versioned update: the same refusals (naming the field, writing nothing),
+    the same conflict for a stale form, and one audit row naming the record and the fields changed."""
+    urn = GOOD[0]
+    intervention = interventions.add_intervention(
+        store, urn, type="Task group", start=date(2025, 9, 1), planned_days=4, by=BY
+    )
+    review = reviews.record_review(
+        store, urn, meeting_date=date(2025, 10, 20), attendees="HT", decisions="continue", by=BY
+    )
+
+    def update(kind: str, record: int, version: int, **changes: Any) -> int:
+        if kind == "intervention":
+            return interventions.update_intervention(
+                store, record, expected_version=version, by=BY, reason="correction", **changes
+            )
+        return reviews.update_review(
+            store, record, expected_version=version, by=BY, reason="correction", **changes
+        )
+
+    missing_i, missing_r, same = intervention + 99, review + 99, "nothing differs from the"
+    refusals: list[tuple[str, int, dict[str, Any], str, str]] = [
+        ("intervention", intervention, {"urn": 1}, "urn", "cannot be changed on an intervention"),
+        ("intervention", intervention, {"planned_days": 4}, "changes", f"{same} intervention as recorded"),
+        ("intervention", missing_i, {"used_days": 1}, "intervention", f"no intervention #{missing_i}"),
+        ("review", review, {"urn": 1}, "urn", "cannot be changed on a review meeting"),
+        ("review", review, {"decisions": "continue"}, "changes", f"{same} review meeting as recorded"),
+        ("review", missing_r, {"decisions": "x"}, "review", f"no review meeting #{missing_r}"),
+    ]
+    before = register_snapshot(store), audit_count(store)
+    for kind, record, changes, field, text in refusals:
+        with pytest.raises(InvalidInput) as refused:
+            update(kind, record, 1, **changes)
+        assert refused.value.field == field and text in str(refused.value), str(refused.value)
+    assert (register_snapshot(store), audit_count(store)) == before
+    assert update("intervention", intervention, 1, used_days=1.5, outcome="visits begun") == 2
+    assert update("review", review, 1, decisions="continue the plan") == 2
+    stale: list[tuple[str, int, dict[str, Any]]] = [
+        ("intervention", intervention, {"used_days": 3}),
+        ("review", review, {"decisions": "stop"}),
+    ]
+    for kind, record, changes in stale:  # version 1 was read before the update above
+        with pytest.raises(Conflict, match="changed by someone else"):
+            update(kind, record, 1, **changes)
+    log = audit.audit_log(store).sort_values("id")
+    changed = log.loc[log["action"] == "update"]
+    assert list(changed["what"]) == [
+        f"intervention #{intervention} Task group: used_days, outcome",
+        "review meeting 20/10/2025: decisions",
+    ]
+    assert list(changed["entity_id"]) == [intervention, review] and set(changed["urn"]) == {urn}
+    assert audit_count(store) == before[1] + 2
+
 def test_twenty_writers_at_once_lose_nothing(store: Engine) -> None:
     """20 threads, 5 changes each, half of them on one shared school: every change that succeeds has exactly
     one audit row, the shared school's versions run 1..N without a gap, and no increment is lost."""

@@ -162,3 +162,40 @@ def test_a_retrained_model_shows_on_the_next_rerun_without_clearing_caches(demo_
     engine.dispose()
     after = at.run().dataframe[0].value.set_index("URN")["Risk"]
     assert after.reindex(before.index).to_numpy() == pytest.approx(before.to_numpy() / 2)
+
+
+SMALL_LA = "Rutland"  # a small LA: the register page compares every school of it with the data
+
+
+def _register_bands(at: AppTest) -> pd.Series:
+    table = next(d.value for d in at.dataframe if {"URN", "Risk", "Level"} <= set(d.value.columns))
+    return table.set_index("URN")["Risk"]
+
+
+def _bands_of(scores: pd.DataFrame, urns: pd.Index) -> list[str]:
+    return scores.set_index("urn")["band"].reindex(urns).fillna("not scored").tolist()
+
+
+def test_the_scc_register_shows_the_newest_models_bands_without_clearing_caches(demo_copy: Path) -> None:
+    """The SCC register reads the scores through the risk pages' one loader, keyed on the stored model's id:
+    its bands are the stored ones, and a new model shows on the next rerun of the same session."""
+    at = _page("views/register.py", la=SMALL_LA)
+    at = at.toggle(key="register_everyone").set_value(True).run()
+    assert not at.exception, at.exception
+    shown = _register_bands(at)
+    engine = make_engine(f"sqlite:///{demo_copy}")
+    loaded = store.load_latest(engine)
+    scores = store.latest_scores(engine)
+    assert loaded is not None and scores is not None
+    stored = scores.set_index("urn")["band"]
+    scored = shown.index.isin(stored.index)
+    assert scored.sum() > 10, "most of the LA's open schools are scored"
+    assert shown.tolist() == _bands_of(scores, shown.index)
+    rotate = {"high": "lower", "elevated": "high", "lower": "elevated"}
+    rotated = scores.assign(band=scores["band"].map(rotate))
+    extras = {k: loaded[1][k] for k in ("backtests", "reliability", "cautions")}
+    store.save(engine, loaded[0], extras, rotated)
+    engine.dispose()
+    after = _register_bands(at.run())
+    assert after.tolist() == _bands_of(rotated, after.index)
+    assert (after.reindex(shown.index)[scored] != shown[scored]).all()

@@ -1,7 +1,8 @@
 """Streamlit glue for the register pages: who is editing, cached loaders, safe messages.
 
 Caches are keyed on ordinary (hashed) parameters: the data version (imports), the register version (the
-newest audit id: every register change bumps it) and the risk scores themselves, so a change shows at once.
+newest audit id: every register change bumps it) and the id of the newest early-warning model, so a change
+shows at once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from analytics.config import get_settings
 from analytics.queries import Scope
 from analytics.register import audit, impact, listing, meeting, rules
 from analytics.register.base import RegisterError
@@ -34,20 +34,17 @@ def register_version() -> int:
     return audit.latest_id(engine())
 
 
-def risk_scores() -> pd.DataFrame | None:
-    """The newest model's scores: its id is read on every run (one small query) and its scores are cached on
-    it (a stored model's scores never change; a new model has a new id). The cached loaders below take the
-    frame as a hashed argument."""
-    from analytics.risk.store import latest_id  # imports scikit-learn: only when a page needs the scores
+def _risk_scores(data: DataKey, model: int | None) -> pd.DataFrame | None:
+    """The scores the register rules use (urn, risk, band) of the stored model `model` (`ui.risk.model_id()`,
+    read on every run), projected from the one cached loader `ui.risk.scores`; None without a model or when it
+    scored no school. The cached loaders below take the model id, not the frame, as their key: a cache hit
+    neither reads nor hashes the scores."""
+    if model is None:
+        return None
+    from ui.risk import scores  # imports scikit-learn: only when a page needs the scores
 
-    model = latest_id(engine())
-    return None if model is None else _risk_scores(get_settings().database_url, model)
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _risk_scores(database: str, model: int) -> pd.DataFrame | None:
-    del database  # cache key: two stores served by one process (tests) may both have a model 1
-    return rules.risk_scores(engine(), model_id=model)
+    frame = scores(data.database, model)
+    return None if frame.empty else frame[["urn", "risk", "band"]].astype({"urn": "int64"})
 
 
 @st.cache_data(show_spinner="Reading the data the register rules use...", max_entries=8)
@@ -57,30 +54,30 @@ def facts(la: str, data: DataKey) -> rules.Facts:
     return rules.load_facts(engine(), Scope.la(la), with_risk=False)
 
 
-def _with_risk(la: str, data: DataKey, risk: pd.DataFrame | None) -> rules.Facts:
-    return dataclasses.replace(facts(la, data), risk=risk)
+def _with_risk(la: str, data: DataKey, model: int | None) -> rules.Facts:
+    return dataclasses.replace(facts(la, data), risk=_risk_scores(data, model))
 
 
 @st.cache_data(show_spinner="Comparing the register with the data...", max_entries=16)
 def register_table(
-    la: str, data: DataKey, register: int, risk: pd.DataFrame | None, today: date
+    la: str, data: DataKey, register: int, model: int | None, today: date
 ) -> pd.DataFrame:
     del register  # cache key: any register change
-    return listing.register_table(engine(), Scope.la(la), today, facts=_with_risk(la, data, risk))
+    return listing.register_table(engine(), Scope.la(la), today, facts=_with_risk(la, data, model))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def proposals(la: str, data: DataKey, register: int, risk: pd.DataFrame | None, today: date) -> pd.DataFrame:
+def proposals(la: str, data: DataKey, register: int, model: int | None, today: date) -> pd.DataFrame:
     del register
-    return listing.first_register_proposals(engine(), la, today, facts=_with_risk(la, data, risk))
+    return listing.first_register_proposals(engine(), la, today, facts=_with_risk(la, data, model))
 
 
 @st.cache_data(show_spinner="Preparing the meeting view...", max_entries=16)
 def meeting_view(
-    la: str, since: date, today: date, data: DataKey, register: int, risk: pd.DataFrame | None
+    la: str, since: date, today: date, data: DataKey, register: int, model: int | None
 ) -> meeting.MeetingView:
     del register
-    return meeting.meeting_view(engine(), la, since, today, facts=_with_risk(la, data, risk))
+    return meeting.meeting_view(engine(), la, since, today, facts=_with_risk(la, data, model))
 
 
 @st.cache_data(show_spinner="Comparing outcomes before and after support...", max_entries=8)

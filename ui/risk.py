@@ -1,8 +1,8 @@
-"""Cached access to the stored early-warning model for the risk pages.
+"""Cached access to the stored early-warning model for the risk pages and the register.
 
-Every loader takes the database with its data version and the stored model's id as ordinary (hashed)
-parameters: an import bumps the version and a retrained model gets a new id, so the next rerun of every
-session shows them. Both are read on every run (two cheap queries).
+Every loader takes the database (with its data version where the result depends on the data) and the stored
+model's id as ordinary (hashed) parameters: an import bumps the version and a retrained model gets a new id,
+so the next rerun of every session shows them. Both are read on every run (two cheap queries).
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def when(iso: str) -> str:
 
 
 def model_id() -> int | None:
-    """Id of the newest stored model (None when none is stored)."""
+    """Id of the newest stored model (None when none is stored): the one place the pages read it, on every run
+    (one cheap query); the cached loaders take it as their key."""
     return store.latest_id(engine())
 
 
@@ -48,10 +49,14 @@ def metadata(data: DataKey, model: int) -> dict[str, Any] | None:
     return store.latest_metadata(engine())
 
 
-@st.cache_data(show_spinner="Loading risk scores...", max_entries=2)
-def scores(data: DataKey, model: int) -> pd.DataFrame:
-    """Every scored open school of England from the stored model `model` (of the database `data` names)."""
-    del data
+@st.cache_data(show_spinner="Loading risk scores...", max_entries=4)
+def scores(database: str, model: int) -> pd.DataFrame:
+    """Every scored open school of England from the stored model `model` of `database`, riskiest first, with
+    every stored column (callers project the ones they need). The one loader of the scores: a stored model's
+    scores never change and a new model has a new id, so the database and the model id are the whole key (an
+    import does not re-read them; the database is there because two stores served by one process, as in the
+    tests, may both have a model 1)."""
+    del database
     return store.scores_of(engine(), model)
 
 
@@ -60,7 +65,7 @@ def register(rm: Reader, model: int, la: str) -> pd.DataFrame:
     """The LA's open schools (in the viewer's scope) with their risk, likely range, rank in the LA,
     caution and due date (the read model's due table, as on the school page)."""
     headlines = rm.schools(la)
-    table = risk_listing(headlines, scores(rm.data, model), rm.due())
+    table = risk_listing(headlines, scores(rm.data.database, model), rm.due())
     sector = headlines.set_index("urn")["sector"]
     table.insert(4, "Sector", sector.reindex(table["URN"]).to_numpy())
     return table

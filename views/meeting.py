@@ -16,7 +16,7 @@ import streamlit as st
 
 from analytics.register import interventions, reviews
 from analytics.register.base import RegisterError
-from ui import filters, packs
+from ui import filters, packs, risk
 from ui import register as ui
 from ui.charts import OKABE_ITO, chart_with_alternative, download_buttons
 from ui.read import engine, reader
@@ -153,7 +153,7 @@ def render() -> None:
     )
     since = _since(la)
     today = date.today()
-    view = ui.meeting_view(la, since, today, rm.data, ui.register_version(), ui.risk_scores())
+    view = ui.meeting_view(la, since, today, rm.data, ui.register_version(), risk.model_id())
     _record_meeting(la, who)
     summary = view.summary()
     cols = st.columns(4)

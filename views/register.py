@@ -27,7 +27,7 @@ from analytics.register.schemes import (
     Scheme,
     find_strand,
 )
-from ui import filters
+from ui import filters, risk
 from ui import register as ui
 from ui.charts import download_buttons
 from ui.read import cut, reader
@@ -653,12 +653,12 @@ def render() -> None:
     names = settings.level_names(engine, la, scheme.name)
     today = date.today()
     register = ui.register_version()
-    risk = ui.risk_scores()
-    table = rm.detail_only(ui.register_table(la, rm.data, register, risk, today))  # a DSIM: own districts
+    model = risk.model_id()
+    table = rm.detail_only(ui.register_table(la, rm.data, register, model, today))  # a DSIM: own districts
     sectors = rm.schools(la).set_index("urn")["sector"]
     table = cut(table.assign(sector=table["urn"].map(sectors)), la, chosen.phase, chosen.sector)
     st.text(f"{chosen.describe()}. Scheme: {scheme.title}. Level names: {', '.join(names.values())}.")
-    if risk is None:
+    if model is None:
         st.caption("No early-warning model has been trained: suggestions use Ofsted and DfE data only.")
     section = (
         st.segmented_control("Section", SECTIONS, default=SECTIONS[0], key="register_section") or SECTIONS[0]
@@ -672,7 +672,7 @@ def render() -> None:
     elif section == "Reviews and notes":
         _reviews_section(table, la, who)
     elif section == "First register":
-        _first_register_section(la, rm.detail_only(ui.proposals(la, rm.data, register, risk, today)), scheme,
+        _first_register_section(la, rm.detail_only(ui.proposals(la, rm.data, register, model, today)), scheme,
                                 names, who)
     elif rm.viewer is not None and rm.viewer.role == "director":
         _settings_section(la, scheme, who)

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Table, func, select
 
 from analytics.queries import Scope
-from analytics.register.base import AUDIT, insert_row, now, read, to_json
+from analytics.register.base import (
+    AUDIT,
+    Conflict,
+    InvalidInput,
+    check_by,
+    check_text,
+    insert_row,
+    now,
+    read,
+    school_row,
+    to_json,
+    versioned_update,
+    write_transaction,
+)
 
 COLUMNS = [
     "id",
@@ -57,6 +71,68 @@ def write(
         "reason": reason,
     }
     return insert_row(connection, AUDIT, row)
+
+
+Row = Mapping[str, Any]
+
+
+def audited_update(
+    engine: Engine,
+    table: Table,
+    record_id: int,
+    *,
+    entity: str,
+    noun: str,
+    allowed: Collection[str],
+    changes: Mapping[str, Any],
+    expected_version: int,
+    by: str,
+    reason: str,
+    clean: Callable[[Connection, Row, Row], dict[str, Any]],
+    stale: Callable[[Row], Conflict],
+    label: Callable[[Row], str],
+) -> int:
+    """Change fields of one versioned register record (an intervention, a review meeting) and write its audit
+    row, in one transaction; returns the record's new version. Nothing is written when anything is refused.
+
+    `entity`: the audit entity, also the field named when no record has the id; `noun`: the record in
+    messages ('intervention'); `allowed`: the fields that may change; `clean(connection, school, row)`: the
+    checked values of `changes` given the record's school and stored row (raises InvalidInput); `stale(row)`:
+    the Conflict when someone changed the record since `expected_version` was read; `label(row)`: how the
+    audit names the record (the changed fields follow it).
+    """
+    by = check_by(by)
+    reason_text = check_text(reason, "reason")
+    unknown = sorted(set(changes) - set(allowed))
+    if unknown:
+        article = "an" if noun[0] in "aeiou" else "a"
+        raise InvalidInput(unknown[0], f"cannot be changed on {article} {noun}")
+    with write_transaction(engine) as connection:
+        found = connection.execute(select(table).where(table.c.id == int(record_id))).mappings().first()
+        if found is None:
+            raise InvalidInput(entity, f"no {noun} #{record_id}")
+        row: Row = dict(found)
+        if int(row["version"]) != int(expected_version):
+            raise stale(row)
+        school = school_row(connection, row["urn"], open_only=False)
+        changed = {k: v for k, v in clean(connection, school, row).items() if v != row[k]}
+        if not changed:
+            raise InvalidInput("changes", f"nothing differs from the {noun} as recorded")
+        version = versioned_update(connection, table, record_id, expected_version, changed, stale(row))
+        write(
+            connection,
+            by=by,
+            entity=entity,
+            entity_id=int(record_id),
+            urn=int(row["urn"]),
+            la_name=school["la_name"],
+            action="update",
+            what=f"{label(row)}: {', '.join(changed)}",
+            old={k: row[k] for k in changed},
+            new=changed,
+            reason=reason_text,
+        )
+    return version
 
 
 def audit_log(

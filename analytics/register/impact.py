@@ -20,8 +20,9 @@ from analytics.grades import grade_label
 from analytics.metrics import movement
 from analytics.queries import Scope, context_values, inspections, school_headlines
 from analytics.register import interventions as iv
-from analytics.register.rules import academic_year_end, current_context, lineage_links
+from analytics.register.rules import current_context, lineage_links
 from analytics.register.schemes import CLOSED_STATUSES
+from analytics.school_calendar import academic_year_end_year
 
 MIN_FOR_COMPARISON = 20
 OUTCOME_MEASURES = {
@@ -91,8 +92,8 @@ def intervention_impact(engine: Engine, scope: Scope, today: date | None = None)
             "movement": _movement(before, after),
         }
         ctx = context.loc[context["urn"] == int(item["urn"])]
-        first_after = academic_year_end(end.date())
-        last_before = academic_year_end(start.date()) - 1
+        first_after = academic_year_end_year(end.date())
+        last_before = academic_year_end_year(start.date()) - 1
         for measure, label in OUTCOME_MEASURES.items():
             values = ctx.loc[ctx["measure"] == measure].set_index("year")["value"].sort_index()
             earlier, later = values.loc[values.index <= last_before], values.loc[values.index >= first_after]

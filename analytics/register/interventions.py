@@ -29,7 +29,6 @@ from analytics.register.base import (
     read,
     school_row,
     scoped,
-    versioned_update,
     write_transaction,
 )
 from analytics.register.schemes import CLOSED_STATUSES, FUNDERS, STATUSES
@@ -162,49 +161,24 @@ def update_intervention(
     Closing it (completed or withdrawn) needs an end date (default today) and, when completed, an outcome.
     Conflict when someone changed it since `expected_version` was read.
     """
-    today = today or date.today()
-    by = check_by(by)
-    reason_text = check_text(reason, "reason")
-    unknown = sorted(set(changes) - set(FIELDS))
-    if unknown:
-        raise InvalidInput(unknown[0], "cannot be changed on an intervention")
-    with write_transaction(engine) as connection:
-        row = (
-            connection.execute(select(INTERVENTIONS).where(INTERVENTIONS.c.id == int(intervention_id)))
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise InvalidInput("intervention", f"no intervention #{intervention_id}")
-        if int(row["version"]) != int(expected_version):
-            raise _stale(intervention_id, row, expected_version)
-        school = school_row(connection, row["urn"], open_only=False)
-        clean = _clean_changes(connection, school["la_name"], dict(row), changes, today)
-        changed = {k: v for k, v in clean.items() if v != row[k]}
-        if not changed:
-            raise InvalidInput("changes", "nothing differs from the intervention as recorded")
-        version = versioned_update(
-            connection,
-            INTERVENTIONS,
-            intervention_id,
-            expected_version,
-            changed,
-            _stale(intervention_id, row, expected_version),
-        )
-        audit.write(
-            connection,
-            by=by,
-            entity="intervention",
-            entity_id=int(intervention_id),
-            urn=int(row["urn"]),
-            la_name=school["la_name"],
-            action="update",
-            what=f"intervention #{intervention_id} {row['type']}: {', '.join(changed)}",
-            old={k: row[k] for k in changed},
-            new=changed,
-            reason=reason_text,
-        )
-    return version
+    day = today or date.today()
+    return audit.audited_update(
+        engine,
+        INTERVENTIONS,
+        intervention_id,
+        entity="intervention",
+        noun="intervention",
+        allowed=FIELDS,
+        changes=changes,
+        expected_version=expected_version,
+        by=by,
+        reason=reason,
+        clean=lambda connection, school, row: _clean_changes(
+            connection, school["la_name"], dict(row), changes, day
+        ),
+        stale=lambda row: _stale(intervention_id, row, expected_version),
+        label=lambda row: f"intervention #{intervention_id} {row['type']}",
+    )
 
 
 def _stale(intervention_id: int, row: Any, expected_version: int) -> Conflict:

@@ -25,7 +25,6 @@ from analytics.register.base import (
     read,
     school_row,
     scoped,
-    versioned_update,
     write_transaction,
 )
 from analytics.register.schemes import STANDING_AGENDA
@@ -102,46 +101,33 @@ def update_review(
     engine: Engine, review_id: int, *, expected_version: int, by: str, reason: str, **changes: Any
 ) -> int:
     """Correct a recorded review meeting (attendees, agenda, decisions, next date); returns the version."""
-    by = check_by(by)
-    reason_text = check_text(reason, "reason")
-    allowed = ("attendees", "agenda", "decisions", "next_date")
-    unknown = sorted(set(changes) - set(allowed))
-    if unknown:
-        raise InvalidInput(unknown[0], "cannot be changed on a review meeting")
-    with write_transaction(engine) as connection:
-        row = connection.execute(select(REVIEWS).where(REVIEWS.c.id == int(review_id))).mappings().first()
-        if row is None:
-            raise InvalidInput("review", f"no review meeting #{review_id}")
-        if int(row["version"]) != int(expected_version):
-            raise _stale(review_id)
-        clean: dict[str, Any] = {}
-        for key, value in changes.items():
-            if key == "agenda":
-                clean[key] = json.dumps(_agenda(value), ensure_ascii=False)
-            elif key == "next_date":
-                clean[key] = _next(value, row["meeting_date"])
-            else:
-                clean[key] = check_text(value, key)
-        changed = {k: v for k, v in clean.items() if v != row[k]}
-        if not changed:
-            raise InvalidInput("changes", "nothing differs from the review meeting as recorded")
-        stale = _stale(review_id)
-        version = versioned_update(connection, REVIEWS, review_id, expected_version, changed, stale)
-        school = school_row(connection, row["urn"], open_only=False)
-        audit.write(
-            connection,
-            by=by,
-            entity="review",
-            entity_id=int(review_id),
-            urn=int(row["urn"]),
-            la_name=school["la_name"],
-            action="update",
-            what=f"review meeting {row['meeting_date']:%d/%m/%Y}: {', '.join(changed)}",
-            old={k: row[k] for k in changed},
-            new=changed,
-            reason=reason_text,
-        )
-    return version
+    return audit.audited_update(
+        engine,
+        REVIEWS,
+        review_id,
+        entity="review",
+        noun="review meeting",
+        allowed=("attendees", "agenda", "decisions", "next_date"),
+        changes=changes,
+        expected_version=expected_version,
+        by=by,
+        reason=reason,
+        clean=lambda _connection, _school, row: _review_changes(changes, row["meeting_date"]),
+        stale=lambda _row: _stale(review_id),
+        label=lambda row: f"review meeting {row['meeting_date']:%d/%m/%Y}",
+    )
+
+
+def _review_changes(changes: dict[str, Any], meeting_date: date) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key == "agenda":
+            clean[key] = json.dumps(_agenda(value), ensure_ascii=False)
+        elif key == "next_date":
+            clean[key] = _next(value, meeting_date)
+        else:
+            clean[key] = check_text(value, key)
+    return clean
 
 
 def _stale(review_id: int) -> Conflict:

@@ -37,6 +37,7 @@ from analytics.queries import (
 )
 from analytics.queries import school_links as load_links
 from analytics.register.schemes import CATEGORIES, STAGES, SUPPORT_LEVELS, Scheme
+from analytics.school_calendar import academic_year_end_year
 from analytics.schools import roll_changes
 
 SERIOUS, CONCERN, WATCH = 3, 2, 1
@@ -246,15 +247,10 @@ def national_means(engine: Engine) -> pd.DataFrame:
 # -------------------------------------------------------------------------------------------------- evidence
 
 
-def academic_year_end(day: date) -> int:
-    """Calendar year in which the academic year containing `day` ends (the context table's `year`)."""
-    return day.year + 1 if day.month >= 9 else day.year
-
-
 def evidence(facts: Facts, today: date | None = None, max_age: int = MAX_EVIDENCE_AGE) -> pd.DataFrame:
     """Every evidence item for the schools in `facts` (columns EVIDENCE_COLUMNS)."""
     today = today or date.today()
-    oldest = academic_year_end(today) - max_age
+    oldest = academic_year_end_year(today) - max_age
     parts = [
         _ofsted_evidence(facts.schools),
         _context_evidence(facts, oldest),

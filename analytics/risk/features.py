@@ -145,11 +145,6 @@ SCHOOL_COLUMNS = ["urn", "phase", "type_group", "la_name", "region", "idaci_quin
 ID_COLUMNS = ["school_key", "urn", "start_date", "grade", "adverse"]
 
 
-def academic_year_end(day: pd.Series) -> pd.Series:
-    """Calendar year in which the academic year containing each date ends (Sept-Aug)."""
-    return day.dt.year + (day.dt.month >= 9).astype(int)
-
-
 def lineage_map(
     inspections: pd.DataFrame, schools: pd.DataFrame, links: pd.DataFrame | None = None
 ) -> pd.Series:
