@@ -80,8 +80,7 @@ def download(page: Page, scope: Locator, label: str = "Download CSV") -> tuple[s
     got = info.value
     text = Path(got.path()).read_text(encoding="utf-8")
     # The button's on_click (the export log) reruns the page: wait for that run before the next step (test 3,
-    # which opens a drop-down next, timed out waiting for its option twice on a loaded machine; it passed
-    # alone).
+    # which opens a drop-down next, timed out waiting for its option twice on a loaded machine; it passes alone).
     wait_idle(page)
     return got.suggested_filename, list(csv.reader(io.StringIO(text)))
 
