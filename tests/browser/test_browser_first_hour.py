@@ -79,9 +79,6 @@ def download(page: Page, scope: Locator, label: str = "Download CSV") -> tuple[s
         scope.get_by_role("button", name=label).first.click()
     got = info.value
     text = Path(got.path()).read_text(encoding="utf-8")
-    # The button's on_click (the export log) reruns the page: wait for that run before the next step (test 3,
-    # which opens a drop-down next, timed out waiting for its option twice on a loaded machine; it passes alone).
-    wait_idle(page)
     return got.suggested_filename, list(csv.reader(io.StringIO(text)))
 
 
