@@ -28,14 +28,18 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy analytics ui views benchmarks
 
-# Two runs sharing one folder of stores built once (the demo store, the national store): the tests without a
-# browser on $(PYTEST_WORKERS) workers, then the browser tests on their own (one Streamlit server and one Chromium
-# with the whole machine). A run that selects no test (exit status 5, e.g. PYTEST_ARGS naming one file) is fine.
+# Two runs sharing one folder of stores built once (the demo store, the national store), each on
+# $(PYTEST_WORKERS) workers, each module on one worker: the tests without a browser, then the browser tests (each
+# worker starts its own Streamlit server on its own copy of the demo store, and its own Chromium).
+# Modules go to the workers in the order of HEAVY_FIRST in tests/conftest.py, longest first
+# (--no-loadscope-reorder: not by number of tests). A run that selects no test (exit status 5, e.g.
+# PYTEST_ARGS naming one file) is fine.
 pytest: $(STAMP) $(AXE)
 	@status=0; shared=$$(mktemp -d); export TEST_SHARED_BUILDS=$$shared; \
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not browser" $(PYTEST_ARGS) \
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not browser" $(PYTEST_ARGS) \
 		|| { rc=$$?; [ $$rc -eq 5 ] || status=1; }; \
-	$(PY) -m pytest -m browser $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || status=1; }; \
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -m browser $(PYTEST_ARGS) \
+		|| { rc=$$?; [ $$rc -eq 5 ] || status=1; }; \
 	rm -rf "$$shared"; exit $$status
 
 # The whole suite and the linters; both always run (a lint error must not hide test results), either fails it.

@@ -68,6 +68,37 @@ def _postgres_available() -> str | None:
         return str(error).splitlines()[0]
 
 
+def require_postgres() -> None:
+    """Fail (with CI=true) or skip the test when the PostgreSQL server does not answer."""
+    problem = _postgres_available()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {PG_URL} is required in CI: {problem}")
+        pytest.skip(f"PostgreSQL not reachable: {problem}")
+
+
+def create_schema() -> str:
+    """A new empty schema on the PostgreSQL server; its name."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    return schema
+
+
+def drop_schema(schema: str) -> None:
+    admin = create_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def schema_engine(schema: str) -> Engine:
+    """An engine on one schema of the PostgreSQL server (its search path)."""
+    return make_engine(f"{PG_URL}?options=-csearch_path%3D{schema}")
+
+
 def fresh_database(backend: str, tmp: Path) -> Iterator[Engine]:
     """A new empty, migrated database: a SQLite file, or a private schema on the PostgreSQL server."""
     if backend == "sqlite":
@@ -76,21 +107,12 @@ def fresh_database(backend: str, tmp: Path) -> Iterator[Engine]:
         yield engine
         engine.dispose()
         return
-    problem = _postgres_available()
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL at {PG_URL} is required in CI: {problem}")
-        pytest.skip(f"PostgreSQL not reachable: {problem}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(f"{PG_URL}?options=-csearch_path%3D{schema}")
-    migrate(engine)
+    require_postgres()
+    schema = create_schema()
+    engine = schema_engine(schema)
     try:
+        migrate(engine)
         yield engine
     finally:
         engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        drop_schema(schema)

@@ -458,6 +458,15 @@ def test_twenty_writers_at_once_lose_nothing(store: Engine) -> None:
     print(f"{len(conflicts)} conflicts retried")
 
 
+def test_ofsted_category_is_the_files_category_of_concern(store: Engine) -> None:
+    """The category a register change checks against is the file's "Category of concern" for every school of
+    the slice (read here with csv), and None for a URN the store does not have."""
+    expected = {int(r["URN"]): r["Category of concern"] or None for r in slice_rows()}
+    assert sum(value is not None for value in expected.values()) >= 4
+    assert {urn: entries.ofsted_category(store, urn) for urn in expected} == expected
+    assert entries.ofsted_category(store, 999_999) is None
+
+
 def test_category_4b_follows_ofsted(store: Engine) -> None:
     """4b needs an Ofsted category; a 4b school stays there while Ofsted's category stands; changes at 3/4
     need a review meeting after the first entry."""

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from analytics.grades import frameworks_for
 from analytics.ingest.common import (
@@ -361,12 +361,21 @@ def adopt_history_rows(connection: Connection, inspections: pd.DataFrame) -> Non
             select(table.c.inspection_number).where(table.c.inspection_number.in_(list(numbers)))
         ).scalars()
     )
-    for number, row_id in numbers.items():
-        if number in already:
-            continue  # the official row exists already; the history duplicate is left to the history importer
-        start = graded.loc[graded["inspection_number"] == number, "start_date"].iloc[0]
+    starts: dict[object, object] = {}  # each number's start date in the file (its first row)
+    for number, start in zip(graded["inspection_number"], graded["start_date"], strict=True):
+        starts.setdefault(number, start)
+    # The official row may exist already: the history duplicate is then left to the history importer.
+    adopted = [
+        {"row_id": row_id, "number": number, "start": starts[number]}
+        for number, row_id in numbers.items()
+        if number not in already
+    ]
+    if adopted:  # one executemany (was one lookup in the file and one statement per row)
         connection.execute(
-            update(table).where(table.c.id == row_id).values(inspection_number=number, start_date=start)
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(inspection_number=bindparam("number"), start_date=bindparam("start")),
+            adopted,
         )
 
 

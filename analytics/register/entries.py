@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
-from analytics.queries import SCHOOLS, Scope, school_headlines
+from analytics.queries import INSPECTIONS, SCHOOLS, Scope
 from analytics.register import audit, settings
 from analytics.register.base import (
     ENTRIES,
@@ -50,11 +50,17 @@ def _version(connection: Connection, urn: int) -> int:
 
 
 def ofsted_category(engine: Engine, urn: int) -> str | None:
-    """The category of concern at the school's latest graded inspection (SWK, SM...), or None."""
-    heads = school_headlines(engine, Scope(urns=(int(urn),)))
-    if heads.empty:
-        return None
-    value = heads.iloc[0]["category_of_concern"]
+    """The category of concern at the school's latest graded inspection (SWK, SM...), or None (also for a
+    closed school): the `category_of_concern` of `school_headlines`, read as one value (building the headline
+    frame for one school was most of the cost of a register change)."""
+    latest = INSPECTIONS.alias("latest")
+    query = (
+        select(latest.c.category_of_concern)
+        .select_from(SCHOOLS.join(latest, latest.c.inspection_number == SCHOOLS.c.latest_graded_number))
+        .where(SCHOOLS.c.urn == int(urn), SCHOOLS.c.is_open.is_(True))
+    )
+    with engine.connect() as connection:
+        value = connection.execute(query).scalar()
     return str(value) if isinstance(value, str) and value.strip() else None
 
 
