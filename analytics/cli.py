@@ -64,7 +64,10 @@ def _make_import_command(kind: str) -> None:
         try:
             engine = get_engine()
             migrate(engine)
-            result = importer.load(engine, file, **options)
+            from analytics.derived import refresh_follows
+
+            with refresh_follows():  # the read model is refreshed right after (below)
+                result = importer.load(engine, file, **options)
         except InvalidOption as bad:
             fail(str(bad), code=2)
             return

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
@@ -130,6 +131,26 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
 REFRESHING = "(refreshing)"
 #: A marker older than this (a refresh killed midway) no longer hides the new version.
 REFRESH_HIDES_AT_MOST = timedelta(minutes=15)
+#: Set around an import by the callers that refresh right after it (the command line, page uploads): the
+#: import's own transaction then writes the marker (`mark_refresh_pending`), so no page sees the new version
+#: in the moment between the import's commit and the start of its refresh (a page would build the frames).
+REFRESH_FOLLOWS: ContextVar[bool] = ContextVar("refresh_follows", default=False)
+
+
+@contextmanager
+def refresh_follows() -> Iterator[None]:
+    token = REFRESH_FOLLOWS.set(True)
+    try:
+        yield
+    finally:
+        REFRESH_FOLLOWS.reset(token)
+
+
+def mark_refresh_pending(connection: Connection, version: int) -> None:
+    """In the import's transaction: a refresh of `version` is about to run (see REFRESH_FOLLOWS)."""
+    if REFRESH_FOLLOWS.get():
+        marker = {"name": REFRESHING, "data_version": version, "created_at": datetime.now(UTC)}
+        connection.execute(insert(TABLE).values(payload=b"", **marker))
 
 
 def to_parquet(frame: pd.DataFrame) -> bytes:

@@ -280,3 +280,23 @@ def test_a_failed_or_abandoned_refresh_does_not_hide_the_new_version(empty_store
     assert derived.visible_version(empty_store) == first
     leave_marker(datetime.now(UTC) - derived.REFRESH_HIDES_AT_MOST - timedelta(minutes=1))
     assert derived.visible_version(empty_store) == second
+
+
+def test_an_import_refreshed_right_after_is_hidden_from_its_commit(empty_store: Engine) -> None:
+    """The command line and page uploads refresh right after importing: their import's own transaction marks
+    the refresh as pending, so no page sees the new version before its frames exist (a page seeing it in that
+    moment would build them itself). An import nobody refreshes shows at once (pages build what it lacks)."""
+    from analytics.ingest import ofsted_outcomes
+    from analytics.store import data_version
+
+    ofsted_outcomes.import_file(empty_store, OUTCOMES_SLICE)
+    first = derived.refresh(empty_store)
+    with derived.refresh_follows():
+        ofsted_outcomes.import_file(empty_store, MI_SCHOOLS_SLICE)
+    second = data_version(empty_store)
+    assert second > first and derived.visible_version(empty_store) == first
+    derived.refresh(empty_store)
+    assert derived.visible_version(empty_store) == second
+
+    ofsted_outcomes.import_file(empty_store, OUTCOMES_SLICE, replace_later=True)
+    assert derived.visible_version(empty_store) == data_version(empty_store) > second

@@ -30,7 +30,7 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from analytics.derived import refresh
+from analytics.derived import refresh, refresh_follows
 from analytics.ingest.common import ImportRejected, ImportResult, normalise_text, progress_to
 from analytics.ingest.runner import describe_database_error, describe_os_error
 
@@ -160,7 +160,7 @@ class ImportJobRunner:
             folder = tempfile.mkdtemp(prefix="import-")
             path = Path(folder) / job.status().file_name
             path.write_bytes(data)
-            with progress_to(job.progress):
+            with progress_to(job.progress), refresh_follows():
                 result = load(engine, path, **options)
             job.progress("preparing the read model", 0.95)
             refresh(engine)

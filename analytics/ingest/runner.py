@@ -94,7 +94,11 @@ def run_in_transaction(
                     imported_at=now_utc(), imported_by=_who(),
                 )
             )
-            _stamp_new_inspections(connection, int(logged.inserted_primary_key[0]))  # type: ignore[index]
+            import_id = int(logged.inserted_primary_key[0])  # type: ignore[index]
+            _stamp_new_inspections(connection, import_id)
+            from analytics.derived import mark_refresh_pending  # (imported late: the read model's modules)
+
+            mark_refresh_pending(connection, import_id)
             report_progress("saving", 0.97)
     except DBAPIError as error:
         raise ImportRejected(path, [Problem(None, None, describe_database_error(error))]) from None
