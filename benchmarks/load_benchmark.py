@@ -69,18 +69,18 @@ held through argon2); PostgreSQL pool 10 + 20; GIL switch interval 1 ms (each el
 loop; under load each wake-up waited up to 5 ms for the GIL). AppTest warm reruns (page_benchmark.py, demo
 store, same run of the machine): Overview 0.349 -> 0.085 s, Districts 0.302 -> 0.089 s, Movement 0.102 ->
 0.027 s, Register 0.216 -> 0.068 s, Risk register 0.142 -> 0.066 s, school deep link 0.218 -> 0.066 s.
-This benchmark, PostgreSQL, 20 protocol sessions x 2 rounds, the code of the start of this pass (80d18af)
-and the new code alternated twice on one store, nothing else running on the machine: all pages p50 6.33 /
-5.91 -> 2.62 / 2.38 s, p95 13.13 / 11.81 -> 4.86 / 5.70 s (a third run of the new code: p50 3.50, p95
-5.82 s), 89 / 83 s -> 38 / 40 s in all, 0 failures in every run, peak RSS 1.6-1.8 GB both. The target is
-met in one run of three. Before the last change (an import refreshed right after marks its refresh as pending in its
-own transaction) the Risk register had 18-28 s outliers: a page that saw the new version between the import's
-commit and the refresh's start built the "due" frame itself. What is left: the p95 pages are the two that
-sign in (twenty sign-ins pressed at the same moment each cost argon2 0.19 s of CPU by design) and the first
-computation of each cached frame after the version changes, which every session waits for. Not done: a
-server warm-up of the new version's frames, lineage edges stored with the read model (a school profile
-rebuilds them three times, ~75 ms), more replicas (Streamlit runs every session in one process, so one core at
-a time runs Python).
+This benchmark, PostgreSQL, 20 protocol sessions x 2 rounds, the code of the start of this pass (80d18af) and
+the new code alternated twice on one store, nothing else running on the machine: all pages p50 6.33 / 5.91 ->
+2.62 / 2.38 s, p95 13.13 / 11.81 -> 4.86 / 5.70 s (a third run of the new code: p50 3.50, p95 5.82 s), 89 / 83
+s -> 38 / 40 s in all, 0 failures in every run, peak RSS 1.6-1.8 GB both. The target is met in one run of
+three. Before the last change (an import refreshed right after marks its refresh as pending in its own
+transaction) the Risk register had 18-28 s outliers: a page that saw the new version between the import's
+commit and the refresh's start built the "due" frame itself. What is left: the p95 pages are the two that sign
+in (twenty sign-ins pressed at the same moment each cost argon2 0.19 s of CPU by design) and the first
+computation of each cached frame after the version changes, which every session waits for. Not done: a server
+warm-up of the new version's frames, lineage edges stored with the read model (a school profile rebuilds them
+three times, ~75 ms), more replicas (Streamlit runs every session in one process, so one core at a time runs
+Python).
 """
 
 from __future__ import annotations
