@@ -306,7 +306,7 @@ def authenticate(engine: Engine, email: str, password: str) -> Viewer:
             select(ACCOUNTS.c.password_hash, ACCOUNTS.c.locked_until).where(ACCOUNTS.c.email == email)
         ).first()
     stored = None if row is None else row.password_hash
-    locked = row is not None and row.locked_until is not None and as_utc(row.locked_until) > now()
+    locked = row is not None and _lock_in_force(row.locked_until) is not None
     checked = (stored, not locked and _verifies(stored, password))  # a locked account: no guess is tried
     # The write lock up front (SQLite): a deferred transaction reads the account, then cannot upgrade to write
     # while another sign-in writes, and fails at once ("database is locked") instead of waiting its turn.
@@ -317,6 +317,13 @@ def authenticate(engine: Engine, email: str, password: str) -> Viewer:
     found = viewer(engine, email)
     assert found is not None
     return found
+
+
+def _lock_in_force(locked_until: datetime | None) -> datetime | None:
+    """The end of an account's lock (aware UTC) while it lasts, else None."""
+    if locked_until is None or as_utc(locked_until) <= now():
+        return None
+    return as_utc(locked_until)
 
 
 def _verifies(password_hash: str | None, password: str) -> bool:
@@ -347,8 +354,8 @@ def _attempt(
     if row is None or not row["password_hash"]:
         log("failed login", "no local account")
         return refused
-    locked = None if row["locked_until"] is None else as_utc(row["locked_until"])
-    if locked is not None and locked > now():
+    locked = _lock_in_force(row["locked_until"])
+    if locked is not None:
         log("failed login", "locked")
         return f"Too many failed attempts: try again after {locked:%H:%M} UTC."
     hashed, verified = checked

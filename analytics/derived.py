@@ -149,8 +149,12 @@ def refresh_follows() -> Iterator[None]:
 def mark_refresh_pending(connection: Connection, version: int) -> None:
     """In the import's transaction: a refresh of `version` is about to run (see REFRESH_FOLLOWS)."""
     if REFRESH_FOLLOWS.get():
-        marker = {"name": REFRESHING, "data_version": version, "created_at": datetime.now(UTC)}
-        connection.execute(insert(TABLE).values(payload=b"", **marker))
+        _insert_marker(connection, version)
+
+
+def _insert_marker(connection: Connection, version: int) -> None:
+    marker = {"name": REFRESHING, "data_version": version, "created_at": datetime.now(UTC)}
+    connection.execute(insert(TABLE).values(payload=b"", **marker))
 
 
 def to_parquet(frame: pd.DataFrame) -> bytes:
@@ -276,10 +280,7 @@ def _mark_refreshing(engine: Engine, version: int, *, on: bool) -> None:
     with writing(engine) as connection:
         connection.execute(delete(TABLE).where(TABLE.c.name == REFRESHING, TABLE.c.data_version == version))
         if on and data_version(connection) == version:
-            started = datetime.now(UTC)
-            connection.execute(
-                insert(TABLE).values(name=REFRESHING, data_version=version, created_at=started, payload=b"")
-            )
+            _insert_marker(connection, version)
 
 
 def refresh(engine: Engine, progress: Callable[[str], None] | None = None) -> int:

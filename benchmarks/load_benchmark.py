@@ -291,6 +291,12 @@ async def check(page: Any, label: str, results: Results) -> None:
         results.failures.append(f"{label}: exception shown")
 
 
+def record_failure(results: Results, label: str, email: str, error: Exception) -> None:
+    """A step that raised (a timeout, a broken page): one line naming the page, the session and the error."""
+    detail = str(error).splitlines()[0] if str(error) else ""
+    results.failures.append(f"{label} ({email}): {type(error).__name__}: {detail}")
+
+
 async def one_round(page: Any, base: str, email: str, urn: str, results: Results,
                     first: asyncio.Event) -> None:
     steps: list[tuple[str, Any]] = [("Overview", lambda: sign_in(page, base, "/", email, results))]
@@ -300,8 +306,7 @@ async def one_round(page: Any, base: str, email: str, urn: str, results: Results
         try:
             seconds = await step()
         except Exception as error:  # noqa: BLE001 (a timeout or a broken page is a failure, counted)
-            detail = str(error).splitlines()[0] if str(error) else ""
-            results.failures.append(f"{label} ({email}): {type(error).__name__}: {detail}")
+            record_failure(results, label, email, error)
             return  # the session's state is unknown: start the next round afresh
         results.add(label, seconds)
         await check(page, label, results)
@@ -380,8 +385,7 @@ async def protocol_round(base: str, email: str, urn: str, results: Results, firs
                 try:
                     run = await step()
                 except Exception as error:  # noqa: BLE001 (a timeout or a broken page is a failure, counted)
-                    detail = str(error).splitlines()[0] if str(error) else ""
-                    results.failures.append(f"{step_label} ({email}): {type(error).__name__}: {detail}")
+                    record_failure(results, step_label, email, error)
                     return  # the session's state is unknown: start the next round afresh
                 results.add(step_label, run.seconds)
                 protocol_check(run, step_label, results)

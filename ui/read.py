@@ -104,21 +104,16 @@ def current_viewer() -> Viewer | None:
     return session.viewer
 
 
-def viewer_scope() -> Scope:
+def viewer_scope(person: Viewer | None, data: DataKey) -> Scope:
     """What the person looking may see: their role's county scope; no school at all when nobody is signed
     in (or the session has expired)."""
-    person = current_viewer()
-    return access.NO_SCHOOLS if person is None else scope_of(person)
+    return access.NO_SCHOOLS if person is None else _scopes(person, data)[0]
 
 
 @st.cache_data(show_spinner=False, ttl=60, max_entries=256)
 def _scopes(person: Viewer, data: DataKey) -> tuple[Scope, tuple[int, ...] | None]:
     """The person's county scope and named-detail URNs (signatories may change: a minute's cache)."""
     return access.county_scope(engine(), person), access.detail_urns(engine(), person)
-
-
-def scope_of(person: Viewer) -> Scope:
-    return _scopes(person, data_key())[0]
 
 
 # ------------------------------------------------------------------------------------------ cached frames
@@ -242,7 +237,7 @@ class AreaFigures:
 @st.cache_data(show_spinner=False, max_entries=256)
 def _area_figures(data: DataKey, scope: Scope, la: str | None, phase: str | None, sector: str | None
                   ) -> AreaFigures:
-    local = cut(_schools(data, scope), la, phase, sector)
+    local = _area_schools(data, scope, la, phase, sector)
     members = {key: int(kpi_mask(local, key).sum()) for key in KPI_DEFINITIONS}
     members |= {key: int(report_card_mask(local, key).sum()) for key in REPORT_CARD_KPI_KEYS}
     return AreaFigures(
@@ -272,8 +267,11 @@ def _area_schools(data: DataKey, scope: Scope, la: str | None, phase: str | None
 def _district_kpis(data: DataKey, scope: Scope, la: str | None, phase: str | None, sector: str | None,
                    scheme: str) -> pd.DataFrame:
     schools = _area_schools(data, scope, la, phase, sector)
-    district = district_of(schools, _district_mapping(data, scheme)).astype(str)
-    return comparison.district_kpis(schools, district)
+    return comparison.district_kpis(schools, _district_labels(data, schools, scheme))
+
+
+def _district_labels(data: DataKey, schools: pd.DataFrame, scheme: str) -> pd.Series:
+    return district_of(schools, _district_mapping(data, scheme)).astype(str)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -405,13 +403,10 @@ class Reader:
         """Headline figures of the open schools in scope, cut by LA, phase and sector."""
         return _area_figures(self.data, self.scope, la, phase, sector)
 
-    def trend_counts(self, freq: str, la: str | None, phase: str | None, sector: str | None) -> pd.DataFrame:
-        """Additive KPI counts at each term ('term') or month ('month') end since 2005 / 2018."""
-        return cut(_trend_counts(self.data, self.scope, freq), la, phase, sector)
-
     def kpi_trend(self, freq: str, la: str | None, phase: str | None, sector: str | None,
                   by: tuple[str, ...] = ()) -> pd.DataFrame:
-        """`trends.kpi_series` of the trend counts (percentages added), broken down `by` columns."""
+        """`trends.kpi_series` of the additive KPI counts at each term ('term') or month ('month') end since
+        2005 / 2018 (percentages added), broken down `by` columns."""
         return _kpi_trend(self.data, self.scope, freq, la, phase, sector, by)
 
     def first_graded(self) -> date | None:
@@ -427,10 +422,6 @@ class Reader:
                                end: date) -> pd.DataFrame:
         """`movement.report_cards_in_period` of the area's schools."""
         return _report_cards_in_period(self.data, self.scope, la, phase, sector, start, end)
-
-    def lineage(self) -> pd.DataFrame:
-        """Every graded inspection of the schools in scope (and their predecessors), for movement tables."""
-        return _lineage(self.data, self.scope)
 
     def due(self) -> pd.DataFrame:
         return _due(self.data, self.scope)
@@ -451,7 +442,7 @@ class Reader:
     def districts(self, schools: pd.DataFrame, scheme: str) -> pd.Series:
         """Each school's district under a scheme (constituency or an imported mapping), aligned to
         `schools`."""
-        return district_of(schools, _district_mapping(self.data, scheme)).astype(str)
+        return _district_labels(self.data, schools, scheme)
 
     def district_kpis(self, la: str | None, phase: str | None, sector: str | None, scheme: str
                       ) -> pd.DataFrame:
@@ -488,4 +479,4 @@ class Reader:
 def reader() -> Reader:
     """The reader for this run: the current data version and the viewer's scope."""
     data, person = data_key(), current_viewer()
-    return Reader(data, access.NO_SCHOOLS if person is None else _scopes(person, data)[0], person)
+    return Reader(data, viewer_scope(person, data), person)
