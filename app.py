@@ -3,10 +3,11 @@ to st.navigation, as itself when the viewer's role may open it, else as a hidden
 (signed in only), then the page."""
 
 import sys
+from pathlib import Path
 
 import streamlit as st
 
-from ui import auth
+from ui import admission, auth, preload
 
 # Every session's script runs in a thread of this one process. Each element a page draws is handed to the
 # server's event loop (a write to its wake-up pipe, which lets go of the GIL); while other sessions' runs
@@ -15,6 +16,7 @@ from ui import auth
 sys.setswitchinterval(0.001)
 
 st.set_page_config(page_title="School improvement oversight", page_icon=":material/school:", layout="wide")
+preload.start(sorted(Path(__file__).with_name("views").glob("*.py")))  # once per process
 
 PAGES = {
     "County": [
@@ -48,9 +50,14 @@ PAGES = {
 person = auth.signed_in()  # never raises: logged out, expired or unmapped -> None
 page = st.navigation(auth.pages_for(person, [page for group in PAGES.values() for page in group]))
 if person is not None:
+    preload.wait()  # a fresh server's first sign-ins: the page's modules are being imported
     auth.sidebar(person)
     # Imported after the menu is declared: a failure here can never bring back the auto-discovered menu.
     from ui.freshness import show_data_age
 
     show_data_age()  # "Ofsted data as at ..." and its age on every page; a warning when over two months old
-page.run()
+if person is None:
+    page.run()  # the sign-in form: never queued behind signed-in pages
+else:
+    with admission.page_slot():  # at most CONCURRENT_PAGE_RUNS pages at once, first come first served
+        page.run()

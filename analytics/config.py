@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     #: Failed sign-ins in a row that lock a local account, and for how long.
     max_failed_logins: int = 5
     lockout_minutes: int = 15
+    #: Page runs the server works on at once; more wait their turn in arrival order (0 = no limit).
+    concurrent_page_runs: int = Field(default=2, ge=0)
 
 
 @lru_cache(maxsize=1)

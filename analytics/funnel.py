@@ -41,17 +41,22 @@ def funnel_curve(max_n: int, p0: float, levels: tuple[float, ...] = LEVELS) -> p
 
 def classify(units: pd.DataFrame, p0: float, *, successes: str = "good", total: str = "n") -> pd.DataFrame:
     """Add each unit's proportion, its limits and where it sits: 'above 99.8%', 'above 95%', 'within', ..."""
-    out = units.copy()
-    out["proportion"] = out[successes] / out[total].where(out[total] > 0)
-    position = pd.Series("within limits", index=out.index, dtype=object)
+    total_n = units[total].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        proportion = units[successes].to_numpy(dtype=float, na_value=np.nan) / np.where(total_n > 0, total_n,
+                                                                                        np.nan)
+    added: dict[str, object] = {"proportion": proportion}
+    position = np.full(len(units), "within limits", dtype=object)
     for level in LEVELS:
-        lower, upper = binomial_limits(out[total].to_numpy(), p0, level)
-        out[f"lower_{_name(level)}"] = lower
-        out[f"upper_{_name(level)}"] = upper
-        position[out["proportion"] > upper] = f"above {_name(level)}% limit"
-        position[out["proportion"] < lower] = f"below {_name(level)}% limit"
-    out["position"] = position
-    return out
+        lower, upper = binomial_limits(total_n, p0, level)
+        added[f"lower_{_name(level)}"] = lower
+        added[f"upper_{_name(level)}"] = upper
+        position[proportion > upper] = f"above {_name(level)}% limit"
+        position[proportion < lower] = f"below {_name(level)}% limit"
+    added["position"] = position
+    # One concat, not a column at a time: inserting into a frame with string column labels copies them
+    # each time (a fifth of the Districts page's run).
+    return pd.concat([units, pd.DataFrame(added, index=units.index)], axis=1)
 
 
 def _name(level: float) -> str:

@@ -147,13 +147,18 @@ class Results:
     times: dict[str, list[float]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     import_seconds: float | None = None
+    import_started: float | None = None
     import_outcome: str = "not started"
     import_process: Any = None
     during_import: list[float] = field(default_factory=list)
     sessions_done: int = 0
+    clock_zero: float = field(default_factory=time.perf_counter)
+    #: (seconds, page, when it ended in seconds from the start) of every visit, for the slowest list
+    visits: list[tuple[float, str, float]] = field(default_factory=list)
 
     def add(self, page: str, seconds: float) -> None:
         self.times.setdefault(page, []).append(seconds)
+        self.visits.append((seconds, page, time.perf_counter() - self.clock_zero))
         if self.import_outcome == "running" and page != "(sign-in form)":
             self.during_import.append(seconds)
 
@@ -334,6 +339,7 @@ async def monthly_import(url: str, results: Results, first: asyncio.Event) -> No
     await first.wait()
     await asyncio.sleep(5)
     started = time.perf_counter()
+    results.import_started = started - results.clock_zero
     results.import_outcome = "running"
     process = results.import_process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "analytics", "import", "ofsted-mi", str(OFSTED_MI_FILE), cwd=ROOT,
@@ -471,6 +477,13 @@ def report(results: Results, peak_mb: float | None, sessions: int, elapsed: floa
         during = results.during_import
         print(f"{'(settled during import)':<24} {len(during):>6} {statistics.median(during):>8.2f}"
               f" {percentile(during, 0.95):>8.2f} {max(during):>8.2f}")
+    slowest = sorted((v for v in results.visits if v[1] != "(sign-in form)"), reverse=True)[:12]
+    print("slowest visits (s, page, started at s): " + "; ".join(
+        f"{seconds:.1f} {page} @{ended - seconds:.0f}" for seconds, page, ended in slowest))
+    if results.import_started is not None:
+        ended = results.import_started + (results.import_seconds or 0.0)
+        print(f"monthly import ran from {results.import_started:.0f} s"
+              + (f" to {ended:.0f} s" if results.import_seconds else ""))
     imported = f"{results.import_seconds:.1f} s" if results.import_seconds is not None else "not finished"
     print(f"monthly import: {imported} ({results.import_outcome})")
     print(f"server peak RSS: {peak_mb:.0f} MB" if peak_mb is not None else "server peak RSS: unknown")

@@ -24,6 +24,7 @@ EXPECTED: dict[str, Any] = {
     "browser.gatherUsageStats": False,
     "server.address": "127.0.0.1",
     "runner.postScriptGC": False,  # a full gc.collect after every run was ~19% of the CPU under load
+    "runner.magicEnabled": False,  # a stray expression in a page is never rendered as Markdown
 }
 MAX_UPLOAD_MB = 50  # "small": well under Streamlit's 200 MB default
 

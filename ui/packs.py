@@ -16,6 +16,7 @@ from analytics.reports.html import render_html
 from analytics.reports.model import Pack
 from analytics.reports.pdf import render_pdf
 from analytics.reports.xlsx import render_xlsx
+from ui import admission
 from ui.charts import safe_filename
 from ui.read import engine, reader
 
@@ -45,7 +46,7 @@ def offer(
     stored = st.session_state.get(key)
     if st.button(label, key=f"{key}-build", icon=":material/description:"):
         bar = st.progress(0.0, text="Gathering the figures...")
-        with st.spinner("Building the pack..."):
+        with st.spinner("Building the pack..."), admission.outside_queue():
             pack = gather_pack()
             files = []
             for number, kind in enumerate(formats, start=1):

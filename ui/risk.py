@@ -15,6 +15,7 @@ import streamlit as st
 
 from analytics.risk import school_risk, store
 from analytics.risk.listing import risk_listing
+from analytics.scope import Scope
 from ui.read import DataKey, Reader, engine
 from ui.text import escape
 
@@ -67,12 +68,19 @@ def school_card(database: str, model: int, urn: int) -> pd.DataFrame | None:
     return school_risk(engine(), urn)
 
 
-@st.cache_data(show_spinner="Loading the LA's schools...", max_entries=16)
 def register(rm: Reader, model: int, la: str) -> pd.DataFrame:
     """The LA's open schools (in the viewer's scope) with their risk, likely range, rank in the LA,
     caution and due date (the read model's due table, as on the school page)."""
+    return _register(rm.data, rm.scope, model, la)
+
+
+@st.cache_data(show_spinner="Loading the LA's schools...", max_entries=16)
+def _register(data: DataKey, scope: Scope, model: int, la: str) -> pd.DataFrame:
+    """Keyed on the scope, not the viewer: every director shares one entry (per viewer, twenty directors
+    recomputed it twenty times per data version and evicted each other)."""
+    rm = Reader(data, scope)
     headlines = rm.schools(la)
-    table = risk_listing(headlines, scores(rm.data.database, model), rm.due())
+    table = risk_listing(headlines, scores(data.database, model), rm.due())
     sector = headlines.set_index("urn")["sector"]
     table.insert(4, "Sector", sector.reindex(table["URN"]).to_numpy())
     return table

@@ -3,6 +3,7 @@ statistical neighbours."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -77,9 +78,14 @@ FRAMEWORK_CHANGES = [
 
 
 def number(value: object) -> float | None:
-    """A figure as a float, None when missing (None, NaN, pd.NA)."""
-    found = pd.to_numeric(pd.Series([value], dtype=object), errors="coerce").iloc[0]
-    return None if pd.isna(found) else float(found)
+    """A figure as a float, None when missing (None, NaN, pd.NA) or not a number."""
+    if value is None or value is pd.NA:
+        return None
+    try:
+        found = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(found) else found
 
 
 def fmt(value: object, unit: str) -> str:

@@ -54,14 +54,6 @@ def _cautions(shown: pd.DataFrame) -> None:
     st.warning(risk.plain("\n\n".join(lines)), icon=":material/warning:")
 
 
-def _highlight(row: pd.Series) -> list[str]:
-    if row.get("Band") == "high":
-        return ["background-color: #FBE3D6; font-weight: bold"] * len(row)
-    if row.get("Reliability"):
-        return ["background-color: #FFF4CC"] * len(row)
-    return [""] * len(row)
-
-
 def render() -> None:
     rm = reader()
     version, model = rm.version, risk.model_id()
@@ -101,8 +93,8 @@ def render() -> None:
     _cautions(shown)
     view = shown.drop(columns=["Grade group", "Sector"])
     view.insert(0, "Flag", ["HIGH RISK" if b == "high" else "" for b in view["Band"]])
-    st.dataframe(
-        view.style.apply(_highlight, axis=1),
+    st.dataframe(  # flagged in words, not by shading rows: a Styler cost more than the rest of the page
+        view,
         hide_index=True,
         width="stretch",
         column_config={
@@ -114,9 +106,9 @@ def render() -> None:
         },
     )
     st.caption(
-        f"{len(shown)} of {len(table)} schools of the LA shown. 'HIGH RISK' rows are shaded; rows marked "
-        "'use with caution' (lighter shade) belong to a group the model ranks poorly: read their risk with "
-        "the caution."
+        f"{len(shown)} of {len(table)} schools of the LA shown. The Flag column marks HIGH RISK schools; a "
+        "Reliability of 'use with caution' marks a group the model ranks poorly: read their risk with the "
+        "caution."
     )
     name = "risk-register-" + re.sub(r"[^A-Za-z0-9]+", "-", chosen.la).strip("-")
     download_buttons(view.drop(columns=["Link"]), name, "risk-register")  # a URN column, no app links

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
@@ -108,6 +107,10 @@ class LogitModel(ClassifierMixin, BaseEstimator):
     """
 
     def fit(self, X: pd.DataFrame, y: pd.Series | np.ndarray) -> LogitModel:
+        # Imported here: only training needs statsmodels (over a second to import); scoring and the pages
+        # read the fitted figures kept below.
+        import statsmodels.formula.api as smf
+
         self.stats_ = self._stats(X)
         design = self._design(X).assign(adverse=np.asarray(y, dtype=float))
         formula = "adverse ~ " + " + ".join(LOGIT_TERMS)

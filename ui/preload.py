@@ -1,0 +1,80 @@
+"""The pages' modules imported in the background once per server process, while the first visitor signs in.
+
+Page scripts import plotly, scipy, scikit-learn, matplotlib and the report writers on their first run. In a
+fresh server every session that opens a page then waits on Python's import locks while one of them imports
+(under 20 sessions at once, a sixth of the server's first minute: benchmarks/load_benchmark.py, py-spy). The
+app starts this thread on its first run, when nobody can be signed in yet, and a signed-in run waits for it
+before running its page, so a page's imports never race the thread's.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import logging
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+LOG = logging.getLogger(__name__)
+#: A signed-in run never waits longer than this for the thread (then imports for itself, as before).
+WAIT_AT_MOST_S = 60.0
+
+_lock = threading.Lock()
+_started = False
+_done = threading.Event()
+
+
+def imported_names(source: str) -> list[str]:
+    """Every module a Python source imports (at any depth: function-level imports too), in order; for
+    `from package import name`, `package.name` where that is a module."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+            names += [f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*"]
+    return list(dict.fromkeys(names))
+
+
+def modules_of_pages(pages: Iterable[Path]) -> list[str]:
+    """The modules the page scripts import (importing them imports theirs; modules our own modules import
+    only inside a function are not followed: that is left lazy on purpose)."""
+    found: list[str] = []
+    for name in dict.fromkeys(n for page in pages for n in imported_names(page.read_text(encoding="utf-8"))):
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):  # `from module import function`: not a module
+            continue
+        if spec is not None:
+            found.append(name)
+    return found
+
+
+def start(pages: Iterable[Path]) -> None:
+    """Import the pages' modules in a daemon thread; only the first call in a process starts it."""
+    global _started
+    with _lock:
+        if _started:
+            return
+        _started = True
+    threading.Thread(target=_import_all, args=(list(pages),), name="page-module-preload", daemon=True).start()
+
+
+def wait() -> None:
+    """Before a page runs: wait for the thread, if one was started (at most WAIT_AT_MOST_S)."""
+    if _started:
+        _done.wait(WAIT_AT_MOST_S)
+
+
+def _import_all(pages: list[Path]) -> None:
+    try:
+        for name in modules_of_pages(pages):
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 (the page's own import will raise it where it is seen)
+                LOG.warning("preloading %s failed", name, exc_info=True)
+    finally:
+        _done.set()
