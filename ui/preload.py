@@ -3,8 +3,8 @@
 Page scripts import plotly, scipy, scikit-learn, matplotlib and the report writers on their first run. In a
 fresh server every session that opens a page then waits on Python's import locks while one of them imports
 (under 20 sessions at once, a sixth of the server's first minute: benchmarks/load_benchmark.py, py-spy). The
-app starts this thread on its first run, when nobody can be signed in yet, and a signed-in run waits for it
-before running its page, so a page's imports never race the thread's.
+app starts this thread on its first run, when nobody can be signed in yet (the home page's modules first),
+and a signed-in run waits until its own page's modules are in before running the page.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ WAIT_AT_MOST_S = 60.0
 _lock = threading.Lock()
 _started = False
 _done = threading.Event()
+#: Set once a page's modules are imported (pages in the order given: the home page first).
+_ready: dict[Path, threading.Event] = {}
 
 
 def imported_names(source: str) -> list[str]:
@@ -54,27 +56,37 @@ def modules_of_pages(pages: Iterable[Path]) -> list[str]:
 
 
 def start(pages: Iterable[Path]) -> None:
-    """Import the pages' modules in a daemon thread; only the first call in a process starts it."""
+    """Import the pages' modules in a daemon thread, page by page in the order given; only the first call in
+    a process starts it."""
     global _started
     with _lock:
         if _started:
             return
         _started = True
-    threading.Thread(target=_import_all, args=(list(pages),), name="page-module-preload", daemon=True).start()
+        ordered = list(dict.fromkeys(pages))
+        _ready.update({page: threading.Event() for page in ordered})
+    threading.Thread(target=_import_all, args=(ordered,), name="page-module-preload", daemon=True).start()
 
 
-def wait() -> None:
-    """Before a page runs: wait for the thread, if one was started (at most WAIT_AT_MOST_S)."""
-    if _started:
-        _done.wait(WAIT_AT_MOST_S)
+def wait(page: Path | None = None) -> None:
+    """Before a page runs: wait until the thread has imported that page's modules (every page's when the
+    page is not known), if a thread was started; at most WAIT_AT_MOST_S."""
+    if not _started:
+        return
+    event = _ready.get(page) if page is not None else None
+    (event or _done).wait(WAIT_AT_MOST_S)
 
 
 def _import_all(pages: list[Path]) -> None:
     try:
-        for name in modules_of_pages(pages):
-            try:
-                importlib.import_module(name)
-            except Exception:  # noqa: BLE001 (the page's own import will raise it where it is seen)
-                LOG.warning("preloading %s failed", name, exc_info=True)
+        for page in pages:
+            for name in modules_of_pages([page]):
+                try:
+                    importlib.import_module(name)
+                except Exception:  # noqa: BLE001 (the page's own import will raise it where it is seen)
+                    LOG.warning("preloading %s failed", name, exc_info=True)
+            _ready[page].set()
     finally:
+        for event in _ready.values():
+            event.set()
         _done.set()
