@@ -32,12 +32,12 @@ def _base_label(text: str) -> str:
 
 def timeline_figure(timeline: pd.DataFrame) -> go.Figure:
     """Inspections over time: graded at their grade (1 at the top), ungraded and report cards in own rows."""
-    fig = go.Figure()
+    traces = []
     graded = timeline.loc[timeline["Kind"].eq("Graded") & timeline["Grade"].notna()]
     for label, rows in graded.groupby(graded["Headline grade"].map(_base_label), sort=False):
         base = str(label)
         inherited = rows["Inherited"].astype(bool)
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=rows["Start date"],
                 y=rows["Grade"].astype(float),
@@ -60,7 +60,7 @@ def timeline_figure(timeline: pd.DataFrame) -> go.Figure:
     others = timeline.loc[~timeline.index.isin(graded.index)]
     for kind, rows in others.groupby("Kind", sort=False):
         is_card = rows["Headline grade"].str.startswith("Report card")
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=rows["Start date"],
                 y=[REPORT_CARD_ROW if c else UNGRADED_ROW for c in is_card],
@@ -71,18 +71,21 @@ def timeline_figure(timeline: pd.DataFrame) -> go.Figure:
                 hovertemplate="%{x|%d %b %Y}: " + str(kind) + " %{text}<extra></extra>",
             )
         )
-    fig.update_yaxes(
-        tickvals=list(Y_TICKS),
-        ticktext=list(Y_TICKS.values()),
-        autorange=False,
-        range=[REPORT_CARD_ROW + 0.5, UNGRADED_ROW - 0.5],  # reversed: Outstanding above Inadequate
+    return go.Figure(  # one construction: each update_layout costs about as much as the whole figure
+        traces,
+        layout={
+            "yaxis": {
+                "tickvals": list(Y_TICKS),
+                "ticktext": list(Y_TICKS.values()),
+                "autorange": False,
+                # reversed: Outstanding above Inadequate
+                "range": [REPORT_CARD_ROW + 0.5, UNGRADED_ROW - 0.5],
+            },
+            "title": "Inspection timeline (hollow markers: inherited from a predecessor)",
+            "height": 380,
+            "legend": LEGEND,
+        },
     )
-    fig.update_layout(
-        title="Inspection timeline (hollow markers: inherited from a predecessor)",
-        height=380,
-        legend=LEGEND,
-    )
-    return fig
 
 
 def timeline_summary(timeline: pd.DataFrame) -> str:
@@ -101,12 +104,12 @@ def timeline_summary(timeline: pd.DataFrame) -> str:
 
 def trend_figure(rows: pd.DataFrame, title: str) -> go.Figure:
     """One measure over time for the school, its LA and England."""
-    fig = go.Figure()
+    traces = []
     for column, name in (("school", "School"), ("la", "LA"), ("england", "England")):
         colour, dash, symbol = SERIES_STYLE[name]
         values = pd.to_numeric(rows[column], errors="coerce")
         if values.notna().any():
-            fig.add_trace(
+            traces.append(
                 go.Scatter(
                     x=rows["year"],
                     y=values,
@@ -116,9 +119,11 @@ def trend_figure(rows: pd.DataFrame, title: str) -> go.Figure:
                     marker={"symbol": symbol, "size": 9},
                 )
             )
-    fig.update_layout(title=title, height=280, legend=LEGEND)
-    fig.update_xaxes(title="Academic year ending", dtick=1)
-    return fig
+    return go.Figure(
+        traces,
+        layout={"title": title, "height": 280, "legend": LEGEND,
+                "xaxis": {"title": "Academic year ending", "dtick": 1}},
+    )
 
 
 def trend_summary(rows: pd.DataFrame, label: str) -> str:

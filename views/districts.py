@@ -52,11 +52,11 @@ def funnel_figure(placed: pd.DataFrame, p0: float, scheme: str) -> go.Figure:
     """Funnel plot: limits around the LA mean; only districts outside the limits are labelled (hover for
     all)."""
     curve = funnel.funnel_curve(int(placed["n"].max()) if not placed.empty else 1, p0)
-    fig = go.Figure()
+    traces = []
     styles = {"95": ("dash", "#0072B2"), "99.8": ("dot", "#D55E00")}
     for level, (dash, colour) in styles.items():
         for side in ("lower", "upper"):
-            fig.add_trace(
+            traces.append(
                 go.Scatter(
                     x=curve["n"],
                     y=100 * curve[f"{side}_{level}"],
@@ -68,10 +68,9 @@ def funnel_figure(placed: pd.DataFrame, p0: float, scheme: str) -> go.Figure:
                     hoverinfo="skip",
                 )
             )
-    fig.add_hline(y=100 * p0, line={"color": "#000000"}, annotation_text=f"LA mean {100 * p0:.1f}%")
     outside = placed["position"] != "within limits"
     names = [plain_label(d) for d in placed["district"]]
-    fig.add_trace(
+    traces.append(
         go.Scatter(
             x=placed["n"],
             y=100 * placed["proportion"],
@@ -92,12 +91,20 @@ def funnel_figure(placed: pd.DataFrame, p0: float, scheme: str) -> go.Figure:
     shown = pd.concat([100 * placed["proportion"], pd.Series([100 * p0])])
     lower = max(0.0, float(shown.min()) - 5)
     upper = min(100.0, float(shown.max()) + 3) + 2
-    fig.update_layout(
-        title=f"% good or outstanding against number of schools with a grade ({plain_label(scheme)})",
-        xaxis={"title": "Schools with a grade"},
-        yaxis={"title": "% good or outstanding", "range": [lower, upper]},
+    mean = 100 * p0
+    return go.Figure(  # one construction, the LA mean as a plain shape: add_hline costs more than the chart
+        traces,
+        layout={
+            "shapes": [{"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": mean,
+                        "y1": mean, "line": {"color": "#000000"}}],
+            "annotations": [{"xref": "x domain", "x": 1, "yref": "y", "y": mean,
+                             "text": f"LA mean {mean:.1f}%", "showarrow": False, "xanchor": "right",
+                             "yanchor": "bottom"}],
+            "title": f"% good or outstanding against number of schools with a grade ({plain_label(scheme)})",
+            "xaxis": {"title": "Schools with a grade"},
+            "yaxis": {"title": "% good or outstanding", "range": [lower, upper]},
+        },
     )
-    return fig
 
 
 def render_import() -> None:

@@ -108,12 +108,12 @@ def render() -> None:
             colorscale="Blues",
             showscale=False,
             hovertemplate="Previous %{y} -> new %{x}: %{z} schools<extra></extra>",
-        )
-    )
-    heat.update_layout(
-        title=f"Previous grade (rows) -> new grade (columns), {period.label}",
-        xaxis={"title": "New grade", "side": "top"},
-        yaxis={"title": "Previous grade", "autorange": "reversed"},
+        ),
+        layout={
+            "title": f"Previous grade (rows) -> new grade (columns), {period.label}",
+            "xaxis": {"title": "New grade", "side": "top"},
+            "yaxis": {"title": "Previous grade", "autorange": "reversed"},
+        },
     )
     table = matrix.reset_index()
     table.columns = [str(c) for c in table.columns]

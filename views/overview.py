@@ -243,23 +243,22 @@ def render_trend(rm: Reader, chosen: filters.Filters) -> None:
     by = BREAKDOWNS[split]
     trend = rm.kpi_trend(freq, chosen.la, chosen.phase, chosen.sector, tuple(by))
     coverage = rm.kpi_trend(freq, chosen.la, chosen.phase, chosen.sector)
-    fig = go.Figure()
     symbols = ["circle", "square", "diamond", "triangle-up", "x", "star", "cross"]
     groups = (
         [("All schools", trend)] if not by else [(str(k), g) for k, g in trend.groupby(by[0], dropna=False)]
     )
-    for number, (name, group) in enumerate(groups):
-        fig.add_trace(
-            go.Scatter(
-                x=group["as_at"],
-                y=group[measure],
-                name=plain_label(name),
-                mode="lines+markers",
-                marker={"symbol": symbols[number % len(symbols)]},
-                line={"color": OKABE_ITO[number % len(OKABE_ITO)]},
-            )
+    traces = [
+        go.Scatter(
+            x=group["as_at"],
+            y=group[measure],
+            name=plain_label(name),
+            mode="lines+markers",
+            marker={"symbol": symbols[number % len(symbols)]},
+            line={"color": OKABE_ITO[number % len(OKABE_ITO)]},
         )
-    fig.add_trace(
+        for number, (name, group) in enumerate(groups)
+    ]
+    traces.append(
         go.Scatter(
             x=coverage["as_at"],
             y=coverage["pct_known_exactly"],
@@ -271,23 +270,27 @@ def render_trend(rm: Reader, chosen: filters.Filters) -> None:
     )
     changes = [(pd.Timestamp(day), framework) for day, framework in FRAMEWORK_CHANGES]
     shown = [(day, framework) for day, framework in changes if day <= coverage["as_at"].max()]
-    fig.update_layout(  # plain layout shapes: plotly's add_vline costs more than the rest of the chart
-        shapes=[
-            {"type": "line", "xref": "x", "yref": "paper", "x0": day, "x1": day, "y0": 0, "y1": 1,
-             "line": {"dash": "dash", "color": "#777777"}}
-            for day, _ in shown
-        ],
-        annotations=[
-            {"xref": "x", "yref": "paper", "x": day, "y": 1, "text": framework, "showarrow": False,
-             "xanchor": "right", "yanchor": "top"}
-            for day, framework in shown
-        ],
-    )
-    fig.update_layout(
-        title=f"{measure_label}, {plain_label(chosen.describe())}, at each {freq} end",
-        yaxis={"title": measure_label},
-        yaxis2={"title": "Grade known exactly (%)", "overlaying": "y", "side": "right", "range": [0, 101]},
-        legend={"orientation": "h"},
+    # One construction with the whole layout: each update_layout (and plotly's add_vline) costs about as much
+    # as building the figure again.
+    fig = go.Figure(
+        traces,
+        layout={
+            "shapes": [
+                {"type": "line", "xref": "x", "yref": "paper", "x0": day, "x1": day, "y0": 0, "y1": 1,
+                 "line": {"dash": "dash", "color": "#777777"}}
+                for day, _ in shown
+            ],
+            "annotations": [
+                {"xref": "x", "yref": "paper", "x": day, "y": 1, "text": framework, "showarrow": False,
+                 "xanchor": "right", "yanchor": "top"}
+                for day, framework in shown
+            ],
+            "title": f"{measure_label}, {plain_label(chosen.describe())}, at each {freq} end",
+            "yaxis": {"title": measure_label},
+            "yaxis2": {"title": "Grade known exactly (%)", "overlaying": "y", "side": "right",
+                       "range": [0, 101]},
+            "legend": {"orientation": "h"},
+        },
     )
     table = trend[["as_at", *by, measure, "schools", "schools_with_grade", "pct_known_exactly"]].copy()
     table["as_at"] = table["as_at"].dt.date
@@ -327,6 +330,8 @@ def render_neighbours(rm: Reader, chosen: filters.Filters) -> None:
         neighbours,
         england["pct_schools_good_or_outstanding"],
     )
+    values = compare["pct_schools_good_or_outstanding"].dropna()
+    low = max(0.0, float(values.min()) - 5) if not values.empty else 0.0
     bar = go.Figure(
         go.Bar(
             x=compare["pct_schools_good_or_outstanding"],
@@ -342,14 +347,12 @@ def render_neighbours(rm: Reader, chosen: filters.Filters) -> None:
                     ]
                 },
             },
-        )
-    )
-    values = compare["pct_schools_good_or_outstanding"].dropna()
-    low = max(0.0, float(values.min()) - 5) if not values.empty else 0.0
-    bar.update_layout(
-        title="% schools good or outstanding: LA, statistical neighbours and England (ranked)",
-        yaxis={"autorange": "reversed"},
-        xaxis={"title": "% schools good or outstanding", "range": [low, 103]},
+        ),
+        layout={
+            "title": "% schools good or outstanding: LA, statistical neighbours and England (ranked)",
+            "yaxis": {"autorange": "reversed"},
+            "xaxis": {"title": "% schools good or outstanding", "range": [low, 103]},
+        },
     )
     table = compare.drop(columns=["label"]).rename(
         columns={
