@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +44,19 @@ def test_preloading_every_page_leaves_statsmodels_for_training() -> None:
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert "sklearn.base" in loaded  # the risk pages' model: the preload did import the pages' modules
     assert not any(m.startswith("statsmodels.formula") for m in loaded), loaded
+
+
+def test_the_app_preloads_every_declared_page(app_env: Path) -> None:
+    """After the app's first run in this process, the preload knows every page app.py declares (so a
+    signed-in run waits for its own page only) and finishes."""
+    from signin import signed_in_app
+
+    from ui import preload
+
+    at = signed_in_app(timeout=120)
+    assert not at.exception
+    declared = {ROOT / path for path in re.findall(r'st\.Page\(\s*"([^"]+)"', (ROOT / "app.py").read_text())}
+    assert len(declared) >= 10
+    assert {script.resolve() for script in preload._ready} == {path.resolve() for path in declared}
+    assert preload._done.wait(120), "the preload never finished"
+    assert all(event.is_set() for event in preload._ready.values())

@@ -16,6 +16,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 LOG = logging.getLogger(__name__)
 #: A signed-in run never waits longer than this for the thread (then imports for itself, as before).
@@ -55,25 +56,33 @@ def modules_of_pages(pages: Iterable[Path]) -> list[str]:
     return found
 
 
-def start(pages: Iterable[Path]) -> None:
-    """Import the pages' modules in a daemon thread, page by page in the order given; only the first call in
-    a process starts it."""
+def page_script(page: Any) -> Path | None:
+    """The script of an `st.Page` (Streamlit keeps it in a private attribute: None if that changes, and then
+    nothing is preloaded and no page waits)."""
+    script = getattr(page, "_page", None)
+    return script if isinstance(script, Path) else None
+
+
+def start(pages: Iterable[Any]) -> None:
+    """Import the modules of the pages (`st.Page`s) in a daemon thread, page by page in the order given; only
+    the first call in a process starts it."""
     global _started
     with _lock:
         if _started:
             return
         _started = True
-        ordered = list(dict.fromkeys(pages))
+        ordered = list(dict.fromkeys(s for s in map(page_script, pages) if s is not None))
         _ready.update({page: threading.Event() for page in ordered})
     threading.Thread(target=_import_all, args=(ordered,), name="page-module-preload", daemon=True).start()
 
 
-def wait(page: Path | None = None) -> None:
-    """Before a page runs: wait until the thread has imported that page's modules (every page's when the
-    page is not known), if a thread was started; at most WAIT_AT_MOST_S."""
+def wait(page: Any) -> None:
+    """Before a page (`st.Page`) runs: wait until the thread has imported its modules (every page's when
+    the page is not one it knows), if a thread was started; at most WAIT_AT_MOST_S."""
     if not _started:
         return
-    event = _ready.get(page) if page is not None else None
+    script = page_script(page)
+    event = _ready.get(script) if script is not None else None
     (event or _done).wait(WAIT_AT_MOST_S)
 
 
