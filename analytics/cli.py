@@ -5,7 +5,11 @@ from __future__ import annotations
 import difflib
 import inspect
 import json
+import os
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +23,30 @@ from analytics.ingest.runner import describe_database_error
 from analytics.store import get_engine, migrate
 
 app = typer.Typer(help="School-improvement oversight: imports, KPIs and models.", no_args_is_help=True)
+
+#: How much nicer (Linux `nice`) than the dashboard an import from the command line runs: on a small server
+#: the pages people are reading come first and the monthly import takes a little longer
+#: (benchmarks/load_benchmark.py, 20 sessions during the import: p95 of all pages 5.5 -> 4.9 s).
+IMPORT_NICENESS = 10
+
+
+@contextmanager
+def background_priority(increment: int = IMPORT_NICENESS) -> Iterator[None]:
+    """This thread (and the threads it starts) at a lower CPU priority for the duration; restored after
+    where the system allows (raising a priority again needs privileges)."""
+    if not hasattr(os, "setpriority"):
+        yield
+        return
+    thread = threading.get_native_id()  # Linux: the priority of one thread, not the whole process
+    before = os.getpriority(os.PRIO_PROCESS, thread)
+    os.setpriority(os.PRIO_PROCESS, thread, min(19, before + increment))
+    try:
+        yield
+    finally:
+        with suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, thread, before)
+
+
 import_app = typer.Typer(help="Import one published file (all rows or none).", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
@@ -66,7 +94,7 @@ def _make_import_command(kind: str) -> None:
             migrate(engine)
             from analytics.derived import refresh_follows
 
-            with refresh_follows():  # the read model is refreshed right after (below)
+            with refresh_follows(), background_priority():  # the read model is refreshed right after
                 result = importer.load(engine, file, **options)
         except InvalidOption as bad:
             fail(str(bad), code=2)
@@ -88,7 +116,8 @@ def _make_import_command(kind: str) -> None:
         )
         for note in result.notes:
             typer.echo(f"{kind}: {note}")
-        _refresh_read_model(engine)
+        with background_priority():
+            _refresh_read_model(engine)
 
     command.__doc__ = importer.help
     import_app.command(name=kind)(command)

@@ -112,3 +112,28 @@ def test_the_app_serves_pages_with_a_single_slot(limit: int, app_env: Path) -> N
         at.run(timeout=120)
         assert not at.exception, page
     assert at.title[0].value.startswith("Overview")
+
+
+def test_an_import_runs_at_a_lower_cpu_priority_than_the_dashboard() -> None:
+    """`analytics.cli.background_priority` (around a command-line import and its read-model refresh): the
+    thread runs IMPORT_NICENESS nicer inside, and at its old priority after where the system allows."""
+    import os
+
+    from analytics.cli import IMPORT_NICENESS, background_priority
+
+    thread = threading.get_native_id()
+    before = os.getpriority(os.PRIO_PROCESS, thread)
+    seen_by_a_worker: list[int] = []
+    with background_priority():
+        inside = os.getpriority(os.PRIO_PROCESS, thread)
+
+        def a_worker() -> None:  # a thread the import starts (pyarrow's readers) inherits it
+            seen_by_a_worker.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+        worker = threading.Thread(target=a_worker)
+        worker.start()
+        worker.join()
+    after = os.getpriority(os.PRIO_PROCESS, thread)
+    assert inside == min(19, before + IMPORT_NICENESS) > before or before == 19
+    assert seen_by_a_worker == [inside]
+    assert after == before or (after == inside and os.geteuid() != 0)  # only root may raise it again

@@ -12,10 +12,7 @@ import streamlit as st
 
 from analytics.register.meeting import MeetingView
 from analytics.reports import gather
-from analytics.reports.html import render_html
 from analytics.reports.model import Pack
-from analytics.reports.pdf import render_pdf
-from analytics.reports.xlsx import render_xlsx
 from ui import admission
 from ui.charts import safe_filename
 from ui.read import engine, reader
@@ -23,11 +20,24 @@ from ui.read import engine, reader
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HTML = "text/html"
-RENDERERS: dict[str, tuple[Callable[[Pack], bytes | str], str, str]] = {
-    "PDF": (render_pdf, "pdf", PDF),
-    "XLSX": (render_xlsx, "xlsx", XLSX),
-    "HTML": (render_html, "html", HTML),
-}
+
+
+def renderer(kind: str) -> tuple[Callable[[Pack], bytes | str], str, str]:
+    """The writer of a pack format, its file suffix and MIME type. Imported here, when a pack is built: the
+    writers import reportlab and openpyxl, which the pages that offer a pack do not otherwise need."""
+    if kind == "PDF":
+        from analytics.reports.pdf import render_pdf
+
+        return render_pdf, "pdf", PDF
+    if kind == "XLSX":
+        from analytics.reports.xlsx import render_xlsx
+
+        return render_xlsx, "xlsx", XLSX
+    if kind == "HTML":
+        from analytics.reports.html import render_html
+
+        return render_html, "html", HTML
+    raise ValueError(f"no writer for a pack in {kind!r}")
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,7 @@ def offer(
             files = []
             for number, kind in enumerate(formats, start=1):
                 bar.progress(number / (len(formats) + 1), text=f"Writing the {kind}...")
-                render, suffix, mime = RENDERERS[kind]
+                render, suffix, mime = renderer(kind)
                 payload = render(pack)
                 data = payload.encode("utf-8") if isinstance(payload, str) else payload
                 files.append(File(kind, data, f"{safe_filename(stem)}.{suffix}", mime))

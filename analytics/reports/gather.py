@@ -20,7 +20,6 @@ from analytics.grades import category_name
 from analytics.headline import headline_texts
 from analytics.metrics import KPI_DEFINITIONS, county_kpis, uninspected_count
 from analytics.register import interventions, meeting, reviews
-from analytics.reports import charts
 from analytics.reports.model import OFFICIAL_SENSITIVE, Figure, Pack, Section, Table, UnknownChoice
 from analytics.school_calendar import (
     TERMS,
@@ -191,6 +190,8 @@ def neighbour_figure(src: Sources, la: str) -> tuple[Figure, pd.DataFrame]:
     table = comparison.neighbour_table(
         comparison.la_good_or_outstanding(src.headlines), la, src.neighbours(la), england
     )
+    from analytics.reports import charts  # matplotlib: imported when a pack is built, not by the pages
+
     png = charts.ranked_bars(
         list(table["label"]),
         list(table["pct_schools_good_or_outstanding"]),
@@ -494,6 +495,8 @@ def register_section(view: meeting.MeetingView, la: str) -> Section:
     counts = view.level_counts
     figures = []
     if not counts.empty:
+        from analytics.reports import charts  # matplotlib: imported when a pack is built, not by the pages
+
         png = charts.grouped_bars(
             [str(v) for v in counts["level_label"]],
             {"At the last meeting": list(counts["at the last meeting"]), "Now": list(counts["now"])},
