@@ -81,6 +81,28 @@ computation of each cached frame after the version changes, which every session 
 warm-up of the new version's frames, lineage edges stored with the read model (a school profile rebuilds them
 three times, ~75 ms), more replicas (Streamlit runs every session in one process, so one core at a time runs
 Python).
+
+Third pass (1 Dec 2026; py-spy on the server under this benchmark, `--gil`, and one session's pages timed
+alone): the server held one core the whole run (server CPU 77 s in a 74 s run), so every page's time was its
+own CPU times the sessions sharing the interpreter. Changed: (1) at most CONCURRENT_PAGE_RUNS (default 2) page
+runs at once, the rest queued first come first served (ui/admission.py; the sign-in form and argon2 outside
+the queue, pack builds leave it): measured with 1 / 2 / 3 / 4 / unlimited on one build, p95 7.6 / 5.9 / 5.9 /
+7.6 / 8.2 s, peak RSS halved; (2) the risk register's table was cached per viewer, so twenty directors
+computed it twenty times per data version and evicted each other (max 16 entries): now per scope; (3) the risk
+register's pandas Styler (row shading, 70% of the page's run) replaced by the Flag column's words; (4) the
+funnel's limits added in one concat (a column at a time copied the string column labels each time: a fifth of
+the Districts page); (5) charts built in one go.Figure construction, the house style set attribute by
+attribute (each update_layout or add_hline cost about as much as the figure); (6) a background thread imports
+the pages' modules on the server's first run, page by page from the home page (a sixth of the first minute was
+sessions waiting on import locks), statsmodels only for training, matplotlib and the pack writers only when a
+pack is built, Streamlit's "magic" off; (7) a command-line import runs at nice +10, so the server gets the CPU
+first (School deep link p95 4.6 / 5.9 -> 4.3 / 4.5 s, two runs each). Same machine, same store, consecutive
+runs, nothing else running: the code of the start of this pass (8de8f39) p95 6.88 / 7.32 s, p50 4.06 / 3.52 s,
+53 / 51 s in all, peak RSS 1514 / 1396 MB; after: p95 4.05 / 3.47 / 3.74 s, p50 2.27 / 2.04 / 2.58 s, 40 / 36
+/ 43 s in all, peak RSS 722 / 747 / 700 MB; 0 failures in every run. (The first runs of the session, right
+after building the store, gave the old code p95 8.4-9.5 s: the machine varies from hour to hour, so compare
+runs taken together.) What is left at the top: the first Overview of each session in the first seconds of a
+fresh server (modules and cold caches, 4-6 s), and the first visits after the new data version shows.
 """
 
 from __future__ import annotations
