@@ -42,13 +42,14 @@ PAGES = {
     ],
 }
 
+DECLARED = [page for group in PAGES.values() for page in group]
 # Once per process: each page's modules imported in the background, the home page's first (menu order).
-preload.start([page for group in PAGES.values() for page in group])
+preload.start(DECLARED)
 
 # One flat menu (the groups above only order it): Streamlit 1.67 renders menu sections as <div>s inside the
 # <ul>, which axe-core reports as serious list/listitem violations (screen readers mis-announce the menu).
 person = auth.signed_in()  # never raises: logged out, expired or unmapped -> None
-page = st.navigation(auth.pages_for(person, [page for group in PAGES.values() for page in group]))
+page = st.navigation(auth.pages_for(person, DECLARED))
 if person is not None:
     preload.wait(page)  # a fresh server: until the page's modules are imported
     auth.sidebar(person)

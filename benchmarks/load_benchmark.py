@@ -179,7 +179,6 @@ SIGNED_IN_OR_REFUSED_JS = """() => document.querySelector("input[type='password'
 
 @dataclass
 class Results:
-    times: dict[str, list[float]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     import_seconds: float | None = None
     import_started: float | None = None
@@ -188,11 +187,18 @@ class Results:
     during_import: list[float] = field(default_factory=list)
     sessions_done: int = 0
     clock_zero: float = field(default_factory=time.perf_counter)
-    #: (seconds, page, when it ended in seconds from the start) of every visit, for the slowest list
+    #: (seconds, page, when it ended in seconds from the start) of every visit
     visits: list[tuple[float, str, float]] = field(default_factory=list)
 
+    @property
+    def times(self) -> dict[str, list[float]]:
+        """Each page's visit times, pages in the order first seen."""
+        out: dict[str, list[float]] = {}
+        for seconds, page, _ in self.visits:
+            out.setdefault(page, []).append(seconds)
+        return out
+
     def add(self, page: str, seconds: float) -> None:
-        self.times.setdefault(page, []).append(seconds)
         self.visits.append((seconds, page, time.perf_counter() - self.clock_zero))
         if self.import_outcome == "running" and page != "(sign-in form)":
             self.during_import.append(seconds)
